@@ -1,0 +1,1 @@
+"""identity: accounts, credentials, e-mail confirmation, tokens (JWT, JWKS), roles, partner clients."""

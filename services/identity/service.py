@@ -1,0 +1,327 @@
+"""identity's rules: registration, confirmation, sign-in grants, sessions, password reset.
+
+Functions that take a session never commit (the request's session dependency does). The token grants take
+the Database instead: they hash outside any transaction and must keep failed-attempt counters even when the
+request fails, so they run their own short transactions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.identity import errors, repository
+from services.identity.config import IdentitySettings
+from services.identity.keys import KeyStore
+from services.identity.models import Account, EmailToken, RefreshToken
+from services.identity.security import PasswordHashing, Signer, digest, new_opaque_token
+from shared.auth import ROLE_APPLICANT, Principal, TokenInvalid
+from shared.db import Database, utcnow
+from shared.events.identity import AccountConfirmed, AccountRegistered, PasswordChanged
+from shared.events.notification import NotificationRequested
+from shared.messaging import Outbox
+
+CONFIRM = "confirm"
+RESET = "reset"
+
+
+@dataclass
+class Identity:
+    """What identity's rules need, built once per app."""
+
+    db: Database
+    settings: IdentitySettings
+    outbox: Outbox
+    hashing: PasswordHashing
+    keys: KeyStore
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    expires_in: int
+    refresh_token: str | None
+    roles: list[str]
+
+
+async def register(
+    ctx: Identity, session: AsyncSession, *, full_name: str, email: str, password_hash: str, locale: str
+) -> Account:
+    """Create an applicant account (pending confirmation) and queue the confirmation e-mail."""
+    if await repository.account_by_email(session, email) is not None:
+        raise errors.EmailTaken()
+    now = utcnow()
+    account = Account(
+        id=uuid.uuid4(),
+        full_name=full_name,
+        email=email,
+        password_hash=password_hash,
+        status="pending_confirmation",
+        roles=ROLE_APPLICANT,
+        locale=locale,
+        created_at=now,
+        failed_logins=0,
+    )
+    session.add(account)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent registration with the same e-mail won the race
+        raise errors.EmailTaken() from exc
+    await ctx.outbox.add(
+        session,
+        AccountRegistered(account_id=account.id, registered_at=now, locale=account.locale),  # type: ignore[arg-type]
+        key=account.id,
+    )
+    await _send_link(ctx, session, account, CONFIRM)
+    return account
+
+
+async def _send_link(ctx: Identity, session: AsyncSession, account: Account, purpose: str) -> None:
+    now = utcnow()
+    ttl = ctx.settings.confirm_token_ttl_s if purpose == CONFIRM else ctx.settings.reset_token_ttl_s
+    await repository.invalidate_email_tokens(session, account.id, purpose, now)
+    token, token_hash = new_opaque_token()
+    expires_at = now + timedelta(seconds=ttl)
+    session.add(
+        EmailToken(account_id=account.id, purpose=purpose, token_hash=token_hash, created_at=now, expires_at=expires_at)
+    )
+    template, url = (
+        ("account_confirmation", ctx.settings.confirm_url)
+        if purpose == CONFIRM
+        else ("password_reset", ctx.settings.reset_url)
+    )
+    await ctx.outbox.add(
+        session,
+        NotificationRequested(
+            account_id=account.id,
+            template=template,
+            channels=["email"],
+            locale=account.locale,  # type: ignore[arg-type]
+            email=account.email,
+            params={
+                "full_name": account.full_name,
+                "link": url.format(token=token),
+                "token": token,
+                "valid_hours": max(1, ttl // 3600),
+            },
+            expires_at=expires_at,
+        ),
+        key=account.id,
+    )
+
+
+async def _use_link(session: AsyncSession, token: str, purpose: str) -> tuple[EmailToken, Account]:
+    record = await repository.email_token_by_hash(session, digest(token))
+    if record is None or record.purpose != purpose:
+        raise errors.TokenInvalid()
+    if record.used_at is not None:
+        raise errors.TokenUsed()
+    if record.expires_at <= utcnow():
+        raise errors.TokenExpired()
+    account = await repository.account_by_id(session, record.account_id)
+    if account is None:
+        raise errors.TokenInvalid()
+    record.used_at = utcnow()
+    return record, account
+
+
+async def confirm(ctx: Identity, session: AsyncSession, token: str) -> Account:
+    _, account = await _use_link(session, token, CONFIRM)
+    if account.status == "pending_confirmation":
+        account.status = "active"
+        account.confirmed_at = utcnow()
+        await ctx.outbox.add(
+            session,
+            AccountConfirmed(
+                account_id=account.id,
+                confirmed_at=account.confirmed_at,
+                full_name=account.full_name,
+                locale=account.locale,
+            ),  # type: ignore[arg-type]
+            key=account.id,
+        )
+    return account
+
+
+async def resend_confirmation(ctx: Identity, session: AsyncSession, email: str) -> None:
+    account = await repository.account_by_email(session, email)
+    if account is not None and account.status == "pending_confirmation":
+        await _send_link(ctx, session, account, CONFIRM)
+
+
+async def request_password_reset(ctx: Identity, session: AsyncSession, email: str) -> None:
+    account = await repository.account_by_email(session, email)
+    if account is not None and account.status != "disabled":
+        await _send_link(ctx, session, account, RESET)
+
+
+async def reset_password(ctx: Identity, session: AsyncSession, token: str, new_password: str) -> None:
+    from services.identity.validation import check_password
+
+    _, account = await _use_link(session, token, RESET)
+    check_password(new_password, email=account.email, full_name=account.full_name)
+    now = utcnow()
+    account.password_hash = await ctx.hashing.hash(new_password)
+    account.failed_logins = 0
+    account.locked_until = None
+    account.session_version += 1
+    await repository.revoke_all_sessions(session, account.id, now)
+    await ctx.outbox.add(session, PasswordChanged(account_id=account.id, changed_at=now), key=account.id)
+
+
+def _lock_seconds(settings: IdentitySettings, failures: int) -> int:
+    over = failures - settings.login_max_failures
+    return int(min(settings.lockout_base_s * (2 ** max(0, over)), settings.lockout_max_s))
+
+
+def _seconds_until(moment: datetime) -> int:
+    return max(1, int((moment - utcnow()).total_seconds()) + 1)
+
+
+async def password_grant(ctx: Identity, email: str, password: str) -> IssuedTokens:
+    # Load the signer before any transaction: on SQLite a nested transaction would wait on our own lock.
+    signer = await ctx.keys.signer()
+    async with ctx.db.sessionmaker() as session, session.begin():
+        account = await repository.account_by_email(session, email)
+        snapshot = (
+            (account.id, account.password_hash, account.locked_until, account.status) if account is not None else None
+        )
+    if snapshot is not None and snapshot[2] is not None and snapshot[2] > utcnow():
+        await ctx.hashing.verify(None, password)  # same work as any attempt: the lock says nothing extra
+        raise errors.AccountLocked(_seconds_until(snapshot[2]))
+    ok = await ctx.hashing.verify(snapshot[1] if snapshot else None, password)
+    if snapshot is None:
+        raise errors.InvalidCredentials()
+    account_id = snapshot[0]
+    async with ctx.db.sessionmaker() as session, session.begin():
+        if not ok:
+            await session.execute(
+                update(Account).where(Account.id == account_id).values(failed_logins=Account.failed_logins + 1)
+            )
+            account = await repository.account_by_id(session, account_id)
+            assert account is not None
+            await session.refresh(account)
+            if account.failed_logins >= ctx.settings.login_max_failures:
+                seconds = _lock_seconds(ctx.settings, account.failed_logins)
+                account.locked_until = utcnow() + timedelta(seconds=seconds)
+        else:
+            account = await repository.account_by_id(session, account_id)
+            assert account is not None
+            if account.status == "pending_confirmation":
+                raise errors.AccountNotConfirmed()
+            if account.status == "disabled":
+                raise errors.AccountDisabled()
+            account.failed_logins = 0
+            account.locked_until = None
+            if ctx.hashing.needs_rehash(account.password_hash):
+                account.password_hash = await ctx.hashing.hash(password)
+            return await _issue(ctx, session, account, family_id=uuid.uuid4(), signer=signer)
+    if account.locked_until is not None:
+        raise errors.AccountLocked(_seconds_until(account.locked_until))
+    raise errors.InvalidCredentials()
+
+
+async def _issue(
+    ctx: Identity, session: AsyncSession, account: Account, family_id: uuid.UUID, signer: Signer
+) -> IssuedTokens:
+    now = utcnow()
+    refresh, refresh_hash = new_opaque_token()
+    session.add(
+        RefreshToken(
+            account_id=account.id,
+            family_id=family_id,
+            token_hash=refresh_hash,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ctx.settings.refresh_token_ttl_s),
+        )
+    )
+    access = access_token(
+        ctx, signer, subject=str(account.id), roles=account.role_list, version=account.session_version
+    )
+    return IssuedTokens(access, ctx.settings.access_token_ttl_s, refresh, account.role_list)
+
+
+def access_token(
+    ctx: Identity,
+    signer: Signer,
+    *,
+    subject: str,
+    roles: list[str],
+    client_id: str | None = None,
+    version: int | None = None,
+) -> str:
+    now = int(utcnow().timestamp())
+    claims: dict[str, object] = {
+        "iss": ctx.settings.jwt_issuer,
+        "aud": ctx.settings.jwt_audience,
+        "sub": subject,
+        "roles": roles,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ctx.settings.access_token_ttl_s,
+        "jti": uuid.uuid4().hex,
+    }
+    if client_id:
+        claims["client_id"] = client_id
+    if version is not None:
+        claims["sv"] = version
+    return signer.sign(claims)
+
+
+async def refresh_grant(ctx: Identity, refresh_token: str) -> IssuedTokens:
+    signer = await ctx.keys.signer()
+    reused = False
+    async with ctx.db.sessionmaker() as session, session.begin():
+        record = await repository.refresh_by_hash(session, digest(refresh_token))
+        if record is None or record.expires_at <= utcnow():
+            raise errors.RefreshTokenInvalid()
+        if record.used_at is not None or record.revoked_at is not None:
+            # A spent token came back: someone holds a copy. End the whole family.
+            await repository.revoke_family(session, record.family_id, utcnow())
+            reused = True
+        else:
+            account = await repository.account_by_id(session, record.account_id)
+            if account is None or account.status != "active":
+                raise errors.RefreshTokenInvalid()
+            record.used_at = utcnow()
+            return await _issue(ctx, session, account, family_id=record.family_id, signer=signer)
+    assert reused
+    raise errors.RefreshTokenReused()
+
+
+async def client_credentials_grant(ctx: Identity, client_id: str, client_secret: str) -> IssuedTokens:
+    async with ctx.db.sessionmaker() as session, session.begin():
+        client = await repository.client_by_id(session, client_id)
+        snapshot = (client.secret_hash, client.disabled, client.role_list) if client is not None else None
+    ok = await ctx.hashing.verify(snapshot[0] if snapshot else None, client_secret)
+    if snapshot is None or not ok or snapshot[1]:
+        raise errors.InvalidClient()
+    token = access_token(ctx, await ctx.keys.signer(), subject=client_id, roles=snapshot[2], client_id=client_id)
+    return IssuedTokens(token, ctx.settings.access_token_ttl_s, None, snapshot[2])
+
+
+async def current_account(session: AsyncSession, principal: Principal) -> Account:
+    account = await repository.account_by_id(session, principal.account_id)
+    if account is None or account.status == "disabled":
+        raise TokenInvalid()
+    if principal.claims.get("sv", 0) != account.session_version:
+        raise TokenInvalid()
+    return account
+
+
+async def logout(session: AsyncSession, principal: Principal, refresh_token: str | None, all_sessions: bool) -> None:
+    account = await current_account(session, principal)
+    now = utcnow()
+    if all_sessions:
+        await repository.revoke_all_sessions(session, account.id, now)
+        account.session_version += 1
+        return
+    if refresh_token:
+        record = await repository.refresh_by_hash(session, digest(refresh_token))
+        if record is not None and record.account_id == account.id:
+            await repository.revoke_family(session, record.family_id, now)

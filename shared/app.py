@@ -1,0 +1,157 @@
+"""The pieces every service's `create_app()` puts together: middleware, error handlers, health, metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared import health
+from shared.errors import install_error_handlers
+from shared.i18n import Text, negotiate
+from shared.logging import request_id_var
+
+log = logging.getLogger("shared.http")
+
+REQUESTS = Counter("http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
+LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"])
+
+_TOO_LARGE = Text("Isi permintaan terlalu besar.", "The request body is too large.")
+
+
+class RequestContextMiddleware:
+    """Request id (from `X-Request-ID` or new), access log line, metrics, and the body size limit."""
+
+    def __init__(self, app: ASGIApp, *, service: str, max_body_bytes: int) -> None:
+        self.app = app
+        self.service = service
+        self.max_body = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = headers.get("x-request-id", "")[:100] or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+        limit = next(
+            (size for prefix, size in _LARGE_BODY_PATHS.items() if scope["path"].startswith(prefix)),
+            self.max_body,
+        )
+        declared = headers.get("content-length")
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"].append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        received = 0
+
+        async def receive_wrapper() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge()
+            return message
+
+        try:
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                await _send_too_large(send_wrapper, headers)
+            else:
+                try:
+                    await self.app(scope, receive_wrapper, send_wrapper)
+                except _BodyTooLarge:
+                    await _send_too_large(send_wrapper, headers)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(self.service, scope["method"], route, str(status_holder["status"])).inc()
+            LATENCY.labels(self.service, scope["method"], route).observe(elapsed)
+            log.info(
+                "%s %s %s",
+                scope["method"],
+                route,
+                status_holder["status"],
+                extra={
+                    "service": self.service,
+                    "method": scope["method"],
+                    "path": route,
+                    "status": status_holder["status"],
+                    "duration_ms": round(elapsed * 1000, 1),
+                },
+            )
+            request_id_var.reset(token)
+
+
+# Path prefixes that accept a larger body than the service default (uploads).
+_LARGE_BODY_PATHS: dict[str, int] = {}
+
+
+def allow_large_body(path_prefix: str, max_bytes: int) -> None:
+    """Let requests under `path_prefix` carry up to `max_bytes` (image uploads, CSV imports)."""
+    _LARGE_BODY_PATHS[path_prefix] = max_bytes
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _send_too_large(send: Send, headers: dict[str, str]) -> None:
+    locale = negotiate(headers.get("accept-language"))
+    body = json.dumps(
+        {
+            "type": "https://prakerja.example/problems/payload_too_large",
+            "title": "Payload too large",
+            "status": 413,
+            "code": "payload_too_large",
+            "detail": _TOO_LARGE.get(locale),
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def build_app(*, title: str, description: str, version: str, settings: Any, lifespan: Any) -> FastAPI:
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        swagger_ui_init_oauth={"clientId": "swagger-ui", "usePkceWithAuthorizationCodeGrant": False},
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["X-Request-ID", "Retry-After", "Location"],
+        max_age=600,
+    )
+    app.add_middleware(RequestContextMiddleware, service=settings.service_name, max_body_bytes=settings.max_body_bytes)
+    return app

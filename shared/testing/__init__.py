@@ -1,0 +1,1 @@
+"""Pytest plugin shared by every service's tests (loaded with `-p shared.testing.plugin`)."""

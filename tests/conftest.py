@@ -1,0 +1,1 @@
+"""Suite-wide fixtures live in shared/testing/plugin.py (loaded by pytest's addopts)."""
