@@ -200,10 +200,15 @@ _VALIDATION_TEXT: dict[str, Text] = {
 class FieldMessage(ValueError):
     """Raise inside a pydantic validator to give a field a stable code and a bilingual message."""
 
-    def __init__(self, code: str, text: Text) -> None:
+    def __init__(self, code: str, text: Text, field: str | None = None) -> None:
         self.code = code
         self.text = text
+        self.field = field
         super().__init__(f"[{code}] {text.id} | {text.en}")
+
+    def at(self, field: str) -> FieldMessage:
+        """The same failure, raised outside pydantic, naming the field it belongs to (`body.new_password`)."""
+        return FieldMessage(self.code, self.text, field)
 
 
 def _field_error(err: dict[str, Any], locale: Locale) -> dict[str, str]:
@@ -225,6 +230,9 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+_INVALID = Text("Ada isian yang belum benar. Periksa kembali.", "Some fields are not valid. Please check them.")
+
+
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     locale = locale_of(request)
@@ -241,8 +249,20 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
         request,
         status=422,
         code="validation_failed",
-        text=Text("Ada isian yang belum benar. Periksa kembali.", "Some fields are not valid. Please check them."),
+        text=_INVALID,
         errors=errors,
+    )
+
+
+async def _on_field_message(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, FieldMessage)
+    locale = locale_of(request)
+    return problem(
+        request,
+        status=422,
+        code="validation_failed",
+        text=_INVALID,
+        errors=[{"field": exc.field or "body", "code": exc.code, "message": exc.text.get(locale)}],
     )
 
 
@@ -277,5 +297,6 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(FieldMessage, _on_field_message)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -22,7 +22,8 @@ from services.identity.models import Account, EmailToken, RefreshToken
 from services.identity.security import PasswordHashing, Signer, digest, new_opaque_token
 from shared.auth import ROLE_APPLICANT, Principal, TokenInvalid
 from shared.db import Database, utcnow
-from shared.events.identity import AccountConfirmed, AccountRegistered, PasswordChanged
+from shared.errors import FieldMessage
+from shared.events.identity import AccountConfirmed, AccountContactUpdated, AccountRegistered, PasswordChanged
 from shared.events.notification import NotificationRequested
 from shared.messaging import Outbox
 
@@ -145,6 +146,13 @@ async def confirm(ctx: Identity, session: AsyncSession, token: str) -> Account:
             ),  # type: ignore[arg-type]
             key=account.id,
         )
+        await ctx.outbox.add(
+            session,
+            AccountContactUpdated(
+                account_id=account.id, email=account.email, full_name=account.full_name, locale=account.locale
+            ),  # type: ignore[arg-type]
+            key=account.id,
+        )
     return account
 
 
@@ -164,7 +172,10 @@ async def reset_password(ctx: Identity, session: AsyncSession, token: str, new_p
     from services.identity.validation import check_password
 
     _, account = await _use_link(session, token, RESET)
-    check_password(new_password, email=account.email, full_name=account.full_name)
+    try:
+        check_password(new_password, email=account.email, full_name=account.full_name)
+    except FieldMessage as exc:
+        raise exc.at("body.new_password") from None
     now = utcnow()
     account.password_hash = await ctx.hashing.hash(new_password)
     account.failed_logins = 0

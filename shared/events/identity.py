@@ -37,3 +37,14 @@ class PasswordChanged(EventPayload):
     event_type = "account.password_changed"
     account_id: uuid.UUID
     changed_at: datetime
+
+
+@catalogue
+class AccountContactUpdated(EventPayload):
+    """The confirmed contact of an account, for notification alone (it needs the address to send e-mail)."""
+
+    event_type = "account.contact_updated"
+    account_id: uuid.UUID
+    email: str
+    full_name: str
+    locale: Literal["id", "en"] = "id"

@@ -47,3 +47,73 @@ async def app(settings: IdentitySettings) -> Any:
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with running_app(app) as c:
         yield c
+
+
+PASSWORD = "Pelatihan-Kerja-2026"
+
+
+async def outbox_rows(url: str, topic: str | None = None) -> list[dict[str, Any]]:
+    """Events identity queued, decoded (newest last)."""
+    import json
+
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from services.identity.models import messaging
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            t = messaging.outbox
+            query = select(t.c.topic, t.c.payload).order_by(t.c.id)
+            if topic:
+                query = query.where(t.c.topic == topic)
+            rows = (await conn.execute(query)).all()
+    finally:
+        await engine.dispose()
+    return [json.loads(r.payload) for r in rows]
+
+
+async def table_count(url: str, table: str) -> int:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def link_token(url: str, email: str, template: str = "account_confirmation") -> str:
+    """The token of the newest e-mail link queued for `email`."""
+    events = [e for e in await outbox_rows(url, "notification.requested") if e["data"]["email"] == email]
+    events = [e for e in events if e["data"]["template"] == template]
+    assert events, f"no {template} e-mail queued for {email}"
+    return str(events[-1]["data"]["params"]["token"])
+
+
+async def register(
+    client: httpx.AsyncClient, email: str = "siti@example.com", name: str = "Siti Nurhaliza", password: str = PASSWORD
+) -> httpx.Response:
+    return await client.post("/v1/accounts", json={"full_name": name, "email": email, "password": password})
+
+
+async def active_account(
+    client: httpx.AsyncClient, url: str, email: str = "siti@example.com", name: str = "Siti Nurhaliza"
+) -> dict[str, Any]:
+    r = await register(client, email, name)
+    assert r.status_code == 201, r.text
+    token = await link_token(url, email)
+    r = await client.post("/v1/accounts/confirm", json={"token": token})
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+async def login(
+    client: httpx.AsyncClient, email: str = "siti@example.com", password: str = PASSWORD, **headers: str
+) -> httpx.Response:
+    return await client.post(
+        "/v1/auth/token", data={"grant_type": "password", "username": email, "password": password}, headers=headers
+    )
