@@ -38,22 +38,28 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = headers.get("x-request-id", "")[:100] or uuid.uuid4().hex
+        request_id = declared = language = None
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                request_id = value[:100].decode("latin-1")
+            elif key == b"content-length":
+                declared = value
+            elif key == b"accept-language":
+                language = value.decode("latin-1")
+        request_id = request_id or uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status_holder = {"status": 500}
-        limit = next(
-            (size for prefix, size in _LARGE_BODY_PATHS.items() if scope["path"].startswith(prefix)),
-            self.max_body,
-        )
-        declared = headers.get("content-length")
+        status_holder = [500]
+        limit = self.max_body
+        if _LARGE_BODY_PATHS:
+            limit = next((n for prefix, n in _LARGE_BODY_PATHS.items() if scope["path"].startswith(prefix)), limit)
+        request_id_header = (b"x-request-id", request_id.encode())
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
+                status_holder[0] = message["status"]
                 message.setdefault("headers", [])
-                message["headers"].append((b"x-request-id", request_id.encode()))
+                message["headers"].append(request_id_header)
             await send(message)
 
         received = 0
@@ -69,30 +75,32 @@ class RequestContextMiddleware:
 
         try:
             if declared is not None and declared.isdigit() and int(declared) > limit:
-                await _send_too_large(send_wrapper, headers)
+                await _send_too_large(send_wrapper, language)
             else:
                 try:
                     await self.app(scope, receive_wrapper, send_wrapper)
                 except _BodyTooLarge:
-                    await _send_too_large(send_wrapper, headers)
+                    await _send_too_large(send_wrapper, language)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
-            REQUESTS.labels(self.service, scope["method"], route, str(status_holder["status"])).inc()
+            status = status_holder[0]
+            REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()
             LATENCY.labels(self.service, scope["method"], route).observe(elapsed)
-            log.info(
-                "%s %s %s",
-                scope["method"],
-                route,
-                status_holder["status"],
-                extra={
-                    "service": self.service,
-                    "method": scope["method"],
-                    "path": route,
-                    "status": status_holder["status"],
-                    "duration_ms": round(elapsed * 1000, 1),
-                },
-            )
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    route,
+                    status,
+                    extra={
+                        "service": self.service,
+                        "method": scope["method"],
+                        "path": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 1),
+                    },
+                )
             request_id_var.reset(token)
 
 
@@ -109,8 +117,8 @@ class _BodyTooLarge(Exception):
     pass
 
 
-async def _send_too_large(send: Send, headers: dict[str, str]) -> None:
-    locale = negotiate(headers.get("accept-language"))
+async def _send_too_large(send: Send, accept_language: str | None) -> None:
+    locale = negotiate(accept_language)
     body = json.dumps(
         {
             "type": "https://prakerja.example/problems/payload_too_large",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -132,13 +133,33 @@ class JWKSCache:
 
 
 class TokenVerifier:
-    def __init__(self, jwks: JWKSCache, *, issuer: str, audience: str, leeway_s: int = 10) -> None:
+    """Verifies bearer tokens; a verified token is remembered until it expires (clients reuse one token for
+    many requests, and its signature and claims cannot change)."""
+
+    def __init__(
+        self, jwks: JWKSCache, *, issuer: str, audience: str, leeway_s: int = 10, cache_size: int = 10_000
+    ) -> None:
         self.jwks = jwks
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway_s
+        self.cache_size = cache_size
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        hit = self._verified.get(token)
+        if hit is not None:
+            if time.time() < hit[0]:
+                self._verified.move_to_end(token)
+                return hit[1]
+            del self._verified[token]
+        principal = await self._verify(token)
+        self._verified[token] = (float(principal.claims["exp"]), principal)
+        if len(self._verified) > self.cache_size:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except JWTError as exc:

@@ -111,7 +111,8 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -145,5 +146,15 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
+async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    db: Database = request.app.state.db
+    async with db.engine.connect() as conn:
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with AsyncSession(bind=autocommit, expire_on_commit=False) as session:
+            yield session
+
+
 # scope="function": commit before the response is sent, so the client never sees a result that is not stored.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+# For routes that only read: no transaction, so one round trip per query and, on SQLite, no write lock.
+ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]

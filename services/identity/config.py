@@ -39,6 +39,7 @@ class IdentitySettings(ServiceSettings):
     resend_per_hour: int = 5
     trust_forwarded_for: bool = Field(default=False, description="Take the client IP from X-Forwarded-For")
     signing_key_passphrase: str = Field(default="", description="Encrypts private signing keys at rest when set")
+    account_cache_ttl_s: float = Field(default=5.0, description="How long GET /v1/accounts/me may serve a cached read")
     key_retire_after_s: int = Field(default=24 * 3600, description="How long a rotated-out key stays in the JWKS")
 
 

@@ -187,9 +187,9 @@ async def password_reset_confirm(body: PasswordResetConfirm, session: SessionDep
     summary="The signed-in account",
     responses=problem_responses(TokenMissing, TokenInvalid, TokenExpired),
 )
-async def me(principal: PrincipalDep, session: SessionDep) -> Account:
+async def me(principal: PrincipalDep, ctx: IdentityDep) -> Account:
     """The account of the bearer token's owner."""
-    return _account(await service.current_account(session, principal))
+    return _account(await service.me(ctx, principal))
 
 
 def _basic_auth(request: Request) -> tuple[str, str] | None:
@@ -277,10 +277,12 @@ async def token(
     summary="End this session (or every session)",
     responses=problem_responses(TokenMissing, TokenInvalid, TokenExpired),
 )
-async def logout(principal: PrincipalDep, session: SessionDep, body: LogoutRequest | None = None) -> Response:
+async def logout(
+    principal: PrincipalDep, session: SessionDep, ctx: IdentityDep, body: LogoutRequest | None = None
+) -> Response:
     """Revokes the given refresh token's session; with `all_sessions`, every session of the account."""
     body = body or LogoutRequest()
-    await service.logout(session, principal, body.refresh_token, body.all_sessions)
+    await service.logout(ctx, session, principal, body.refresh_token, body.all_sessions)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -12,7 +12,7 @@ from services.identity.endpoints import router
 from services.identity.keys import KeyStore
 from services.identity.models import messaging, rate_limits
 from services.identity.security import PasswordHashing
-from services.identity.service import Identity
+from services.identity.service import AccountCache, Identity
 from shared.app import build_app
 from shared.auth import JWKSCache, TokenVerifier
 from shared.db import Database
@@ -52,7 +52,14 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         title="Prakerja identity", description=DESCRIPTION, version="1.0.0", settings=settings, lifespan=lifespan
     )
     app.state.db = db
-    app.state.identity = Identity(db=db, settings=settings, outbox=outbox, hashing=hashing, keys=keys)
+    app.state.identity = Identity(
+        db=db,
+        settings=settings,
+        outbox=outbox,
+        hashing=hashing,
+        keys=keys,
+        accounts=AccountCache(settings.account_cache_ttl_s),
+    )
     app.state.limiter = RateLimiter(db, rate_limits)
     app.state.relay = relay
     # identity verifies its own tokens from its own key table, not over HTTP.

@@ -7,6 +7,7 @@ request fails, so they run their own short transactions.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,6 +41,7 @@ class Identity:
     outbox: Outbox
     hashing: PasswordHashing
     keys: KeyStore
+    accounts: AccountCache
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ async def _use_link(session: AsyncSession, token: str, purpose: str) -> tuple[Em
 
 async def confirm(ctx: Identity, session: AsyncSession, token: str) -> Account:
     _, account = await _use_link(session, token, CONFIRM)
+    ctx.accounts.drop(account.id)
     if account.status == "pending_confirmation":
         account.status = "active"
         account.confirmed_at = utcnow()
@@ -181,6 +184,7 @@ async def reset_password(ctx: Identity, session: AsyncSession, token: str, new_p
     account.failed_logins = 0
     account.locked_until = None
     account.session_version += 1
+    ctx.accounts.drop(account.id)
     await repository.revoke_all_sessions(session, account.id, now)
     await ctx.outbox.add(session, PasswordChanged(account_id=account.id, changed_at=now), key=account.id)
 
@@ -316,8 +320,53 @@ async def client_credentials_grant(ctx: Identity, client_id: str, client_secret:
     return IssuedTokens(token, ctx.settings.access_token_ttl_s, None, snapshot[2])
 
 
-async def current_account(session: AsyncSession, principal: Principal) -> Account:
-    account = await repository.account_by_id(session, principal.account_id)
+class AccountCache:
+    """Accounts read by `GET /v1/accounts/me`, kept for a few seconds per process.
+
+    Dashboards call /me on every screen; a short TTL spares the database most of those reads. Writes in this
+    process drop the entry at once; another instance's write shows here within the TTL (a revoked session
+    can read its own account for at most that long; every other service accepts the token until it expires).
+    """
+
+    def __init__(self, ttl_s: float, max_entries: int = 100_000) -> None:
+        self.ttl = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[uuid.UUID, tuple[float, Account]] = {}
+
+    def get(self, account_id: uuid.UUID) -> Account | None:
+        entry = self._entries.get(account_id)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic():
+            self._entries.pop(account_id, None)
+            return None
+        return entry[1]
+
+    def put(self, account: Account) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[account.id] = (time.monotonic() + self.ttl, account)
+
+    def drop(self, account_id: uuid.UUID) -> None:
+        self._entries.pop(account_id, None)
+
+
+async def me(ctx: Identity, principal: Principal) -> Account:
+    """The caller's account, from the cache or one autocommit read (no transaction for a read)."""
+    account = ctx.accounts.get(principal.account_id)
+    if account is None:
+        async with ctx.db.engine.connect() as conn:
+            readonly = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            async with AsyncSession(bind=readonly, expire_on_commit=False) as session:
+                account = await repository.account_by_id(session, principal.account_id)
+        if account is not None:
+            ctx.accounts.put(account)
+    return _check_session(account, principal)
+
+
+def _check_session(account: Account | None, principal: Principal) -> Account:
     if account is None or account.status == "disabled":
         raise TokenInvalid()
     if principal.claims.get("sv", 0) != account.session_version:
@@ -325,10 +374,17 @@ async def current_account(session: AsyncSession, principal: Principal) -> Accoun
     return account
 
 
-async def logout(session: AsyncSession, principal: Principal, refresh_token: str | None, all_sessions: bool) -> None:
+async def current_account(session: AsyncSession, principal: Principal) -> Account:
+    return _check_session(await repository.account_by_id(session, principal.account_id), principal)
+
+
+async def logout(
+    ctx: Identity, session: AsyncSession, principal: Principal, refresh_token: str | None, all_sessions: bool
+) -> None:
     account = await current_account(session, principal)
     now = utcnow()
     if all_sessions:
+        ctx.accounts.drop(account.id)
         await repository.revoke_all_sessions(session, account.id, now)
         account.session_version += 1
         return

@@ -20,7 +20,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 class MaildirHandler:
     def __init__(self, maildir: Path) -> None:
-        maildir.mkdir(parents=True, exist_ok=True)
+        # Maildir(create=True) only makes tmp/new/cur when the folder itself is new, so make them here.
+        for sub in ("tmp", "new", "cur"):
+            (maildir / sub).mkdir(parents=True, exist_ok=True)
         self.maildir = mailbox.Maildir(str(maildir), create=True)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:

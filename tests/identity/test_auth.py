@@ -215,7 +215,7 @@ async def good_token(client, identity_url) -> str:
 
 
 async def test_tampered_token_is_rejected(client, good_token):
-    head, payload, sig = good_token.split(".")
+    head, _payload, sig = good_token.split(".")
     claims = jwt.get_unverified_claims(good_token)
     claims["roles"] = ["ops"]
     import json
