@@ -30,7 +30,7 @@ def negotiate(accept_language: str | None) -> Locale:
         # Earlier entries win ties, as clients list them in order of preference.
         score = quality - index * 1e-6
         if best is None or score > best[0]:
-            best = (score, primary)  # type: ignore[assignment]
+            best = (score, primary)
     return best[1] if best else "id"
 
 

@@ -27,7 +27,7 @@ def existing_services() -> list[str]:
     return [s for s in SERVICES if (ROOT / "services" / s / "migrations" / "env.py").exists()]
 
 
-def settings_for(service: str):  # type: ignore[no-untyped-def]
+def settings_for(service: str):
     module = importlib.import_module(f"services.{service}.config")
     return module.get_settings()
 

@@ -69,10 +69,10 @@ def _account(row: AccountRow) -> Account:
         id=row.id,
         full_name=row.full_name,
         email=row.email,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         roles=row.role_list,
         locale=row.locale,
-        created_at=row.created_at,  # type: ignore[arg-type]
+        created_at=row.created_at,
         confirmed_at=row.confirmed_at,
     )
 

@@ -77,7 +77,7 @@ async def register(
         raise errors.EmailTaken() from exc
     await ctx.outbox.add(
         session,
-        AccountRegistered(account_id=account.id, registered_at=now, locale=account.locale),  # type: ignore[arg-type]
+        AccountRegistered(account_id=account.id, registered_at=now, locale=account.locale),
         key=account.id,
     )
     await _send_link(ctx, session, account, CONFIRM)
@@ -104,7 +104,7 @@ async def _send_link(ctx: Identity, session: AsyncSession, account: Account, pur
             account_id=account.id,
             template=template,
             channels=["email"],
-            locale=account.locale,  # type: ignore[arg-type]
+            locale=account.locale,
             email=account.email,
             params={
                 "full_name": account.full_name,
@@ -146,14 +146,14 @@ async def confirm(ctx: Identity, session: AsyncSession, token: str) -> Account:
                 confirmed_at=account.confirmed_at,
                 full_name=account.full_name,
                 locale=account.locale,
-            ),  # type: ignore[arg-type]
+            ),
             key=account.id,
         )
         await ctx.outbox.add(
             session,
             AccountContactUpdated(
                 account_id=account.id, email=account.email, full_name=account.full_name, locale=account.locale
-            ),  # type: ignore[arg-type]
+            ),
             key=account.id,
         )
     return account

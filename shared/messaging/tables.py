@@ -48,7 +48,7 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
     return MessagingTables(outbox=outbox, inbox=inbox)
 
 
-def insert_ignore(table: Table, dialect_name: str):  # type: ignore[no-untyped-def]
+def insert_ignore(table: Table, dialect_name: str):
     """INSERT ... ON CONFLICT DO NOTHING for the two supported backends."""
     if dialect_name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
