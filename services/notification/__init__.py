@@ -1,0 +1,1 @@
+"""notification: templates, deliveries (e-mail, SMS, in-app inbox) and their status."""
