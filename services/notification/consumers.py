@@ -47,7 +47,7 @@ async def _with_contact(session: AsyncSession, payload: NotificationRequested) -
                 log.warning(
                     "no %s address known for account %s; %s left out", channel, payload.account_id, payload.template
                 )
-                channels.remove(channel)  # type: ignore[arg-type]
+                channels.remove(channel)
     if not channels:
         raise PoisonMessage(f"{payload.template}: no channel can reach account {payload.account_id}")
     return DeliveryRequest(
