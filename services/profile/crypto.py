@@ -1,0 +1,148 @@
+"""Encryption at rest for NIK and KK (AES-256-GCM with a key id for rotation) and the keyed blind index.
+
+A ciphertext reads `kid:base64(nonce || ciphertext+tag)`; the first configured key encrypts, every key
+decrypts, so keys rotate by putting a new one first and re-encrypting at leisure. The column name is bound
+as associated data, so a KK ciphertext pasted into the NIK column does not decrypt.
+
+The blind index is HMAC-SHA256 over the digits. Selection must compute the same index to match exclusion
+lists, so `blind_index()` belongs in shared/ (it lives here until the lead moves it).
+
+Without configured keys (the embedded default) a key file is generated under var/ on first start: never
+a key in the source.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from services.profile.config import ProfileSettings
+
+KEY_FILE = "profile-keys.json"
+
+
+class KeyConfigError(RuntimeError):
+    """The configured keys are missing or malformed; the service must not start."""
+
+
+def blind_index(key: bytes, value: str) -> str:
+    """Keyed hash (HMAC-SHA256, hex) of a NIK or KK: equal inputs match, the digits cannot be read back."""
+    return hmac.new(key, value.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def mask_number(value: str | None) -> str | None:
+    """3276011705910001 -> 3276********0001 (never show a NIK or KK in full)."""
+    if not value:
+        return None
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def parse_keys(spec: str) -> list[tuple[str, bytes]]:
+    """'kid:base64key,...' -> [(kid, key)], first = active. Each key must be 32 bytes (AES-256)."""
+    keys: list[tuple[str, bytes]] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        kid, sep, b64 = part.partition(":")
+        if not sep or not kid or not kid.isalnum():
+            raise KeyConfigError("PROFILE_ENCRYPTION_KEYS must read kid:base64key[,kid:base64key...]")
+        try:
+            key = base64.b64decode(b64, validate=True)
+        except binascii.Error as exc:
+            raise KeyConfigError(f"encryption key {kid} is not base64") from exc
+        if len(key) != 32:
+            raise KeyConfigError(f"encryption key {kid} must be 32 bytes, got {len(key)}")
+        if any(k == kid for k, _ in keys):
+            raise KeyConfigError(f"encryption key id {kid} given twice")
+        keys.append((kid, key))
+    if not keys:
+        raise KeyConfigError("no encryption key configured")
+    return keys
+
+
+@dataclass
+class FieldCipher:
+    keys: list[tuple[str, bytes]]
+
+    @property
+    def active_kid(self) -> str:
+        return self.keys[0][0]
+
+    def encrypt(self, plaintext: str, *, column: str) -> str:
+        kid, key = self.keys[0]
+        nonce = secrets.token_bytes(12)
+        sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), column.encode())
+        return f"{kid}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def decrypt(self, token: str, *, column: str) -> str:
+        kid, _, b64 = token.partition(":")
+        key = dict(self.keys).get(kid)
+        if key is None:
+            raise KeyConfigError(f"no key {kid!r} to decrypt with (was it removed before re-encryption?)")
+        raw = base64.b64decode(b64)
+        try:
+            return AESGCM(key).decrypt(raw[:12], raw[12:], column.encode()).decode("utf-8")
+        except InvalidTag as exc:
+            raise KeyConfigError(f"ciphertext under key {kid} does not authenticate") from exc
+
+
+@dataclass
+class Crypto:
+    """What the service needs: the field cipher and the blind-index key."""
+
+    cipher: FieldCipher
+    index_key: bytes
+
+    def index(self, value: str) -> str:
+        return blind_index(self.index_key, value)
+
+
+def _dev_key_file(var_dir: Path) -> dict[str, str]:
+    """Read var/profile-keys.json, creating it (0600, exclusive create) on first start."""
+    path = var_dir / KEY_FILE
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        content = json.dumps(
+            {
+                "encryption_keys": f"dev{secrets.token_hex(3)}:{base64.b64encode(secrets.token_bytes(32)).decode()}",
+                "blind_index_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+            }
+        )
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process won the race; read its keys
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(content)
+    data: dict[str, str] = json.loads(path.read_text())
+    return data
+
+
+def crypto_from_settings(settings: ProfileSettings) -> Crypto:
+    enc = settings.encryption_keys.get_secret_value()
+    idx = settings.blind_index_key.get_secret_value()
+    if (not enc or not idx) and settings.require_keys:
+        raise KeyConfigError("PROFILE_ENCRYPTION_KEYS and PROFILE_BLIND_INDEX_KEY are required")
+    if not enc or not idx:
+        dev = _dev_key_file(settings.var_dir)
+        enc = enc or dev["encryption_keys"]
+        idx = idx or dev["blind_index_key"]
+    try:
+        index_key = base64.b64decode(idx, validate=True)
+    except binascii.Error as exc:
+        raise KeyConfigError("PROFILE_BLIND_INDEX_KEY is not base64") from exc
+    if len(index_key) < 32:
+        raise KeyConfigError("PROFILE_BLIND_INDEX_KEY must be at least 32 bytes")
+    return Crypto(cipher=FieldCipher(parse_keys(enc)), index_key=index_key)
