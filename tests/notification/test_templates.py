@@ -128,3 +128,11 @@ def test_a_missing_param_fails_instead_of_rendering_blank(templates):
     del params["token"]
     with pytest.raises(TemplateRenderError, match="'token' is undefined"):
         templates.render("account_confirmation", "email", "en", params)
+
+
+def test_nik_claim_outcomes_for_the_holder(templates):
+    kept = templates.render("nik_claim_decided", "email", "id", {"full_name": "A", "outcome": "kept"})
+    assert kept.subject == "NIK tetap terhubung dengan akun Anda" and "tetap terhubung" in kept.text
+    revoked = templates.render("nik_claim_decided", "email", "en", {"full_name": "A", "outcome": "revoked"})
+    assert revoked.subject == "The NIK verification on your account was revoked"
+    assert "was revoked" in revoked.text and "was revoked" in (revoked.html or "")
