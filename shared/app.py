@@ -33,6 +33,7 @@ class RequestContextMiddleware:
         self.app = app
         self.service = service
         self.max_body = max_body_bytes
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,6 +77,11 @@ class RequestContextMiddleware:
         try:
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 await _send_too_large(send_wrapper, language)
+            elif declared is not None and declared.isdigit():
+                # The declared length is within the limit, and the server enforces it: no need to count.
+                await self.app(scope, receive, send_wrapper)
+            elif scope["method"] in ("GET", "HEAD") and declared is None:
+                await self.app(scope, receive, send_wrapper)
             else:
                 try:
                     await self.app(scope, receive_wrapper, send_wrapper)
@@ -85,8 +91,15 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             status = status_holder[0]
-            REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()
-            LATENCY.labels(self.service, scope["method"], route).observe(elapsed)
+            key = (scope["method"], route, status)
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = (
+                    REQUESTS.labels(self.service, scope["method"], route, str(status)),
+                    LATENCY.labels(self.service, scope["method"], route),
+                )
+            series[0].inc()
+            series[1].observe(elapsed)
             if log.isEnabledFor(logging.INFO):
                 log.info(
                     "%s %s %s",

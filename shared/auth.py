@@ -206,18 +206,22 @@ def verifier_from_settings(settings: ServiceSettings, fetch: JWKSFetcher | None 
     return TokenVerifier(cache, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
 
-# Swagger UI's "Authorize" uses identity's token endpoint (OAuth2 password flow).
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl=ServiceSettings().token_url, auto_error=False, scheme_name="prakerja")
+class BearerPrincipal(OAuth2PasswordBearer):
+    """The bearer token's Principal, in one dependency that is also the OpenAPI security scheme (so Swagger
+    UI's "Authorize" uses identity's token endpoint, OAuth2 password flow)."""
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        authorization = request.headers.get("authorization")
+        scheme, _, token = (authorization or "").partition(" ")
+        if not token or scheme.lower() != "bearer":
+            raise TokenMissing()
+        verifier: TokenVerifier = request.app.state.verifier
+        principal = await verifier.verify(token.strip())
+        request.state.principal = principal
+        return principal
 
 
-async def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
-    if not token:
-        raise TokenMissing()
-    verifier: TokenVerifier = request.app.state.verifier
-    principal = await verifier.verify(token)
-    request.state.principal = principal
-    return principal
-
+get_principal = BearerPrincipal(tokenUrl=ServiceSettings().token_url, auto_error=False, scheme_name="prakerja")
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 

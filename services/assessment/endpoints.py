@@ -33,7 +33,7 @@ AUTH_ERRORS = (TokenMissing, TokenInvalid, TokenExpired, RoleRequired)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _assessment(request: Request) -> Assessment:
+async def _assessment(request: Request) -> Assessment:
     ctx: Assessment = request.app.state.assessment
     return ctx
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -321,7 +322,7 @@ async def client_credentials_grant(ctx: Identity, client_id: str, client_secret:
 
 
 class AccountCache:
-    """Accounts read by `GET /v1/accounts/me`, kept for a few seconds per process.
+    """Accounts read by `GET /v1/accounts/me`, kept for a few seconds per process with their JSON.
 
     Dashboards call /me on every screen; a short TTL spares the database most of those reads. Writes in this
     process drop the entry at once; another instance's write shows here within the TTL (a revoked session
@@ -331,39 +332,41 @@ class AccountCache:
     def __init__(self, ttl_s: float, max_entries: int = 100_000) -> None:
         self.ttl = ttl_s
         self.max_entries = max_entries
-        self._entries: dict[uuid.UUID, tuple[float, Account]] = {}
+        self._entries: dict[uuid.UUID, tuple[float, Account, bytes]] = {}
 
-    def get(self, account_id: uuid.UUID) -> Account | None:
+    def get(self, account_id: uuid.UUID) -> tuple[Account, bytes] | None:
         entry = self._entries.get(account_id)
         if entry is None:
             return None
         if entry[0] < time.monotonic():
             self._entries.pop(account_id, None)
             return None
-        return entry[1]
+        return entry[1], entry[2]
 
-    def put(self, account: Account) -> None:
+    def put(self, account: Account, body: bytes) -> None:
         if self.ttl <= 0:
             return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[account.id] = (time.monotonic() + self.ttl, account)
+        self._entries[account.id] = (time.monotonic() + self.ttl, account, body)
 
     def drop(self, account_id: uuid.UUID) -> None:
         self._entries.pop(account_id, None)
 
 
-async def me(ctx: Identity, principal: Principal) -> Account:
-    """The caller's account, from the cache or one autocommit read (no transaction for a read)."""
-    account = ctx.accounts.get(principal.account_id)
-    if account is None:
-        async with ctx.db.engine.connect() as conn:
-            readonly = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            async with AsyncSession(bind=readonly, expire_on_commit=False) as session:
-                account = await repository.account_by_id(session, principal.account_id)
-        if account is not None:
-            ctx.accounts.put(account)
-    return _check_session(account, principal)
+async def me(ctx: Identity, principal: Principal, render: Callable[[Account], bytes]) -> bytes:
+    """The caller's account as JSON, from the cache or one autocommit read (no transaction for a read)."""
+    cached = ctx.accounts.get(principal.account_id)
+    if cached is not None:
+        _check_session(cached[0], principal)
+        return cached[1]
+    async with ctx.db.engine.connect() as conn:
+        readonly = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with AsyncSession(bind=readonly, expire_on_commit=False) as session:
+            account = _check_session(await repository.account_by_id(session, principal.account_id), principal)
+    body = render(account)
+    ctx.accounts.put(account, body)
+    return body
 
 
 def _check_session(account: Account | None, principal: Principal) -> Account:

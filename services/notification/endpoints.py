@@ -44,7 +44,7 @@ def _item(row: Notification, request: Request) -> InboxItem:
     )
 
 
-def _notifier(request: Request) -> Notifier:
+async def _notifier(request: Request) -> Notifier:
     ctx: Notifier = request.app.state.notifier
     return ctx
 

@@ -43,12 +43,12 @@ router = APIRouter(tags=["profile"])
 Kind = Literal["ktp", "selfie"]
 
 
-def _ctx(request: Request) -> ProfileContext:
+async def _ctx(request: Request) -> ProfileContext:
     ctx: ProfileContext = request.app.state.profile
     return ctx
 
 
-def _limiter(request: Request) -> RateLimiter:
+async def _limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
 
