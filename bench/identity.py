@@ -157,10 +157,12 @@ async def run(seconds: float) -> None:
                 f"argon2id m={settings.argon2_memory_kib} KiB t={settings.argon2_time_cost} "
                 f"p={settings.argon2_parallelism}, {seconds:.0f} s phases) =="
             )
-            hash_rate = bare_hash_rate(settings, seconds)
-            print(f"bare argon2id hashes/s ............ {hash_rate:8.1f}")
-
+            # The baseline is measured just before and just after, so a drift in the machine's load shows.
+            before = bare_hash_rate(settings, seconds / 2)
             reg = await hammer(id_port, _registration, clients=16, seconds=seconds, expect=201)
+            after = bare_hash_rate(settings, seconds / 2)
+            hash_rate = (before + after) / 2
+            print(f"bare argon2id hashes/s ............ {hash_rate:8.1f}   (before {before:.1f}, after {after:.1f})")
             reg_rate = reg.rate(seconds)
             print(
                 f"registrations/s (16 clients) ...... {reg_rate:8.1f}   ratio {reg_rate / hash_rate:.2f} "
