@@ -6,14 +6,15 @@ fails (a wrong password must count), and on SQLite the lock is held only for the
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.db import Database, UTCDateTime, utcnow
 from shared.errors import TooManyRequests
 from shared.i18n import Text
-from shared.messaging.tables import insert_ignore
 
 
 def rate_limit_table(metadata: MetaData) -> Table:
@@ -47,20 +48,19 @@ class RateLimiter:
         start_ts = epoch - epoch % window_s
         window_start = datetime.fromtimestamp(start_ts, now.tzinfo)
         t = self.table
+        upsert = _upsert(t, self.db.dialect).values(bucket=bucket, window_start=window_start, hits=1)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[t.c.bucket, t.c.window_start], set_={"hits": t.c.hits + 1}
+        ).returning(t.c.hits)
         async with self.db.sessionmaker() as session, session.begin():
-            await session.execute(
-                insert_ignore(t, self.db.dialect).values(bucket=bucket, window_start=window_start, hits=0)
-            )
-            await session.execute(
-                update(t).where(t.c.bucket == bucket, t.c.window_start == window_start).values(hits=t.c.hits + 1)
-            )
-            hits = (
-                await session.execute(select(t.c.hits).where(t.c.bucket == bucket, t.c.window_start == window_start))
-            ).scalar_one()
-            # Old windows are dead weight; each bucket clears its own.
-            await session.execute(
-                t.delete().where(t.c.bucket == bucket, t.c.window_start < window_start - timedelta(seconds=window_s))
-            )
+            hits = (await session.execute(upsert)).scalar_one()
+            if hits == 1:
+                # A new window: the bucket's older windows are dead weight, cleared once per window.
+                await session.execute(t.delete().where(t.c.bucket == bucket, t.c.window_start < window_start))
         if hits > limit:
             raise TooManyRequests(start_ts + window_s - epoch, message=message, code=code)
         return int(hits)
+
+
+def _upsert(table: Table, dialect: str) -> Any:
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)

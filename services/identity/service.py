@@ -73,22 +73,24 @@ async def register(
     )
     session.add(account)
     try:
-        await session.flush()
+        await ctx.outbox.add(  # the first statement flushes the account too
+            session,
+            AccountRegistered(account_id=account.id, registered_at=now, locale=account.locale),
+            key=account.id,
+        )
     except IntegrityError as exc:  # a concurrent registration with the same e-mail won the race
         raise errors.EmailTaken() from exc
-    await ctx.outbox.add(
-        session,
-        AccountRegistered(account_id=account.id, registered_at=now, locale=account.locale),
-        key=account.id,
-    )
-    await _send_link(ctx, session, account, CONFIRM)
+    await _send_link(ctx, session, account, CONFIRM, first=True)
     return account
 
 
-async def _send_link(ctx: Identity, session: AsyncSession, account: Account, purpose: str) -> None:
+async def _send_link(
+    ctx: Identity, session: AsyncSession, account: Account, purpose: str, *, first: bool = False
+) -> None:
     now = utcnow()
     ttl = ctx.settings.confirm_token_ttl_s if purpose == CONFIRM else ctx.settings.reset_token_ttl_s
-    await repository.invalidate_email_tokens(session, account.id, purpose, now)
+    if not first:  # a new link replaces the ones sent before
+        await repository.invalidate_email_tokens(session, account.id, purpose, now)
     token, token_hash = new_opaque_token()
     expires_at = now + timedelta(seconds=ttl)
     session.add(

@@ -184,3 +184,9 @@ async def test_me_requires_token_and_returns_own_account(client, identity_url):
     token = (await login(client)).json()["access_token"]
     me = await client.get("/v1/accounts/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.json()["email"] == "siti@example.com"
+
+
+async def test_concurrent_registrations_with_one_email_give_one_account_and_one_409(client, identity_url):
+    results = await asyncio.gather(*(register(client, email="kembar@example.com") for _ in range(4)))
+    assert sorted(r.status_code for r in results) == [201, 409, 409, 409]
+    assert await table_count(identity_url, "accounts") == 1
