@@ -1,0 +1,1 @@
+"""selection: batches (gelombang), applications, exclusion lists, eligibility, the seeded lottery, decisions."""

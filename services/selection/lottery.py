@@ -1,0 +1,87 @@
+"""The seeded lottery and its commit-reveal.
+
+Each batch draws a random 256-bit seed when it is created. Its SHA-256 is published when the batch opens
+(`batch.opened`, `GET /v1/batches/{id}`), the seed itself when it closes. An applicant's lottery key is
+
+    lottery_key = SHA-256( UTF-8( seed_hex || account_id ) )      (account_id: lowercase, hyphenated)
+
+and within a priority tier the smaller key (compared as bytes, i.e. as lowercase hex) is drawn first.
+Anyone holding the seed can recompute every key; nobody could choose the order before the seed was fixed.
+
+PostgreSQL computes the key in SQL with its built-in `sha256()` (no pgcrypto needed). SQLite has no hash
+function, so the service registers `sel_sha256(text)` (Python's hashlib) on each SQLite connection: the
+ranking itself stays one SQL statement on both backends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+def new_seed() -> str:
+    return secrets.token_hex(32)
+
+
+def commitment(seed: str) -> str:
+    """What is published before the draw: SHA-256 of the seed (hex)."""
+    return hashlib.sha256(seed.encode("ascii")).hexdigest()
+
+
+def lottery_key(seed: str, account_id: uuid.UUID | str) -> str:
+    return hashlib.sha256(f"{seed}{str(account_id).lower()}".encode()).hexdigest()
+
+
+def _sha256_hex(value: Any) -> str | None:
+    if value is None:
+        return None
+    data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def _derived_uuid_or_none(value: Any) -> str | None:
+    return None if value is None else derived_uuid(str(value))
+
+
+def install_sqlite_functions(engine: AsyncEngine) -> None:
+    """Register `sel_sha256` and `sel_uuid` on every new SQLite connection of `engine` (no-op on PostgreSQL)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function("sel_sha256", 1, _sha256_hex, deterministic=True)
+        dbapi_connection.create_function("sel_uuid", 1, _derived_uuid_or_none, deterministic=True)
+
+
+def sha256_hex_sql(dialect: str, expr: str) -> str:
+    """SQL for the lowercase hex SHA-256 of the text `expr`."""
+    if dialect == "postgresql":
+        return f"encode(sha256(convert_to({expr}, 'UTF8')), 'hex')"
+    return f"sel_sha256({expr})"
+
+
+def lottery_sql(dialect: str, seed_param: str, account_col: str) -> str:
+    """SQL for an applicant's lottery key; orders exactly as `lottery_key()` does."""
+    if dialect == "postgresql":
+        # text -> bytea reads backslash escapes; a hex seed and a uuid have none, so these are the UTF-8
+        # bytes, and the cast is twice as fast as convert_to().
+        return f"sha256(CAST({seed_param} || CAST({account_col} AS text) AS bytea))"
+    return f"sel_sha256({seed_param} || {account_col})"
+
+
+def derived_uuid_sql(dialect: str, expr: str) -> str:
+    """A UUID-shaped text derived from `expr` (deterministic event ids: re-running a step adds no duplicate)."""
+    if dialect == "postgresql":
+        return f"CAST(CAST(substr({sha256_hex_sql(dialect, expr)}, 1, 32) AS uuid) AS text)"
+    return f"sel_uuid({expr})"
+
+
+def derived_uuid(text: str) -> str:
+    """Python twin of `derived_uuid_sql`."""
+    return str(uuid.UUID(hashlib.sha256(text.encode()).hexdigest()[:32]))

@@ -1,0 +1,259 @@
+"""The eligibility and ranking query, one set-based statement over a whole batch, on both backends.
+
+The query is a chain of CTEs ending in `ranked`, one row per application:
+
+  cand        every application joined with the applicant projection, the exclusion hits of lists in force
+              and earlier recipients; `reasons` collects, as 'code,code,', every rule that fails on its own
+              (profile, test, KK link, age, student, earlier recipient, each exclusion category, pass mark),
+              in the order of reasons.REASONS; the lottery key of those with no reason (materialised once);
+  kk_over     among those, the applications past `max_per_kk` within their family card, counting the
+              KK's earlier recipients and then this batch's members in selection order (window function);
+  ordered     the remaining contenders' rank in selection order (tier, then lottery key), overall and
+              within the province; with province quotas, each province's seats (largest remainder,
+              proportional to its contenders);
+  ranked      every application once: chosen within the quota (or its province's seats), else why not.
+
+`decide` inserts `ranked` into decisions; `simulate` aggregates it. Both are the same SQL text, so a
+simulation shows exactly what deciding would do. Parameters are bound, never formatted in; only the
+dialect's spelling (hash function, booleans) and the tier table's length vary the text.
+"""
+
+# SQL text here is composed from constants and table names only; every value is a bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, Float, Integer, String, TextClause, bindparam, text
+
+from services.selection.lottery import lottery_sql
+from services.selection.policy import AGE_BANDS, AgeBounds, Policy, Rules, born_on_or_before
+from services.selection.reasons import CATEGORIES
+from shared.db import GUID
+
+# (reason code, SQL condition on the joined row) in the order of reasons.REASONS, up to the KK cap.
+_PROFILE_INCOMPLETE = (
+    "p.account_id IS NULL OR p.profile_completed_at IS NULL "
+    "OR (p.identity_revoked_at IS NOT NULL AND p.identity_revoked_at >= p.profile_completed_at)"
+)
+
+
+def _category_flag(category: str) -> str:
+    return f"x.c_{category} = 1"
+
+
+def _base_rules() -> list[tuple[str, str]]:
+    excluded = [(reason, _category_flag(cat)) for cat, reason in CATEGORIES.items() if reason.startswith("excluded_")]
+    return [
+        ("profile_incomplete", _PROFILE_INCOMPLETE),
+        ("test_incomplete", "p.test_total IS NULL"),
+        ("kk_not_linked", "p.profile_completed_at IS NOT NULL AND p.kk_hash IS NULL"),
+        ("age_out_of_range", "p.birth_date <= :oldest_excluded OR p.birth_date > :youngest_allowed"),
+        ("student", f"p.is_student OR {_category_flag('student')}"),
+        ("earlier_recipient", f"{_category_flag('earlier_recipient')} OR pn.nik_hash IS NOT NULL"),
+        *excluded,
+        ("test_below_pass_mark", "p.test_total < :pass_mark"),
+    ]
+
+
+@dataclass(frozen=True)
+class RankingInputs:
+    """Everything the ranking depends on; a run records these before it writes anything."""
+
+    batch_id: Any
+    seed: str
+    rules: Rules
+    policy: Policy
+    quota: int
+    province_quotas: bool
+    reference_date: date  # the day the batch closed, in Asia/Jakarta
+
+    def params(self) -> dict[str, Any]:
+        bounds = AgeBounds.of(self.rules, self.reference_date)
+        values: dict[str, Any] = {
+            "batch_id": self.batch_id,
+            "seed": self.seed,
+            "max_per_kk": self.rules.max_per_kk,
+            "pass_mark": float(self.rules.pass_mark),
+            "oldest_excluded": bounds.oldest_birth_excluded,
+            "youngest_allowed": bounds.youngest_birth_allowed,
+            "quota": self.quota,
+            "default_tier": self.policy.default_tier,
+        }
+        for i, (status, tier) in enumerate(sorted(self.policy.tiers.items())):
+            values[f"tier_status_{i}"] = status
+            values[f"tier_value_{i}"] = tier
+        for i, years in enumerate(_band_floors()):
+            values[f"band_{i}"] = born_on_or_before(self.reference_date, years)
+        return values
+
+
+def _band_floors() -> list[int]:
+    """Ages at which each band starts, plus one past the last band's end."""
+    return [low for _label, low, _high in AGE_BANDS] + [AGE_BANDS[-1][2] + 1]
+
+
+def _tier_case(policy: Policy) -> str:
+    whens = " ".join(f"WHEN :tier_status_{i} THEN :tier_value_{i}" for i in range(len(policy.tiers)))
+    return f"CASE p.employment_status {whens} ELSE :default_tier END"
+
+
+def _exclusions_cte() -> str:
+    flags = ",\n    ".join(
+        f"max(CASE WHEN l.category = '{cat}' THEN 1 ELSE 0 END) AS c_{cat}" for cat in sorted(CATEGORIES)
+    )
+    return f"""excl AS (
+  SELECT e.nik_hash,
+    {flags}
+  FROM exclusion_hits e
+  JOIN exclusion_lists l ON l.id = e.list_id AND l.status = 'active'
+  GROUP BY e.nik_hash
+)"""
+
+
+def ranked_ctes(dialect: str, inputs: RankingInputs) -> str:
+    """`WITH ... ranked AS (...)`: the CTE chain every run and simulation selects from."""
+    reasons = "\n      || ".join(f"CASE WHEN {cond} THEN '{code},' ELSE '' END" for code, cond in _base_rules())
+    order = "ORDER BY e.tier, e.lottery, e.account_id"
+    if inputs.province_quotas:
+        seats = """,
+prov AS (SELECT province, count(*) AS n FROM contenders GROUP BY province),
+tot AS (
+  SELECT total, CASE WHEN total < :quota THEN total ELSE :quota END AS q
+  FROM (SELECT CAST(COALESCE(sum(n), 0) AS BIGINT) AS total FROM prov) s
+),
+alloc AS (
+  SELECT prov.province, (tot.q * prov.n) / tot.total AS base, (tot.q * prov.n) % tot.total AS rem, tot.q AS q
+  FROM prov CROSS JOIN tot
+),
+seats AS (
+  SELECT province,
+    base + CASE WHEN row_number() OVER (ORDER BY rem DESC, province) <= q - sum(base) OVER () THEN 1 ELSE 0 END
+      AS seats
+  FROM alloc
+)"""
+        prov_rank = f",\n    row_number() OVER (PARTITION BY e.province {order}) AS prov_rank"
+        within = "o.prov_rank <= s.seats"
+        seats_join = "LEFT JOIN seats s ON s.province = o.province"
+    else:
+        seats = prov_rank = seats_join = ""
+        within = "o.rank <= :quota"
+    cols = ["application_id", "account_id", "nik_hash", "kk_hash", "sex", "birth_date", "province", "tier"]
+
+    def select(alias: str) -> str:
+        return ", ".join(f"{alias}.{c}" for c in cols)
+
+    return f"""WITH {_exclusions_cte()},
+prior_nik AS (
+  SELECT DISTINCT r.nik_hash FROM recipients r WHERE r.batch_id <> :batch_id
+),
+prior_kk AS (
+  SELECT r.kk_hash, count(*) AS n FROM recipients r
+  WHERE r.batch_id <> :batch_id AND r.kk_hash IS NOT NULL
+  GROUP BY r.kk_hash
+),
+cand AS MATERIALIZED (
+  SELECT b.*, CASE WHEN b.reasons = '' THEN {lottery_sql(dialect, ":seed", "b.account_id")} END AS lottery
+  FROM (
+    SELECT a.id AS application_id, a.account_id, p.nik_hash, p.kk_hash, p.sex, p.birth_date,
+      COALESCE(p.province_code, '') AS province,
+      {_tier_case(inputs.policy)} AS tier,
+      ({reasons}) AS reasons
+    FROM applications a
+    LEFT JOIN applicants p ON p.account_id = a.account_id
+    LEFT JOIN excl x ON x.nik_hash = p.nik_hash
+    LEFT JOIN prior_nik pn ON pn.nik_hash = p.nik_hash
+    WHERE a.batch_id = :batch_id
+  ) b
+),
+kk_load AS (
+  SELECT e.kk_hash, count(*) + COALESCE(max(pk.n), 0) AS load, COALESCE(max(pk.n), 0) AS prior
+  FROM cand e LEFT JOIN prior_kk pk ON pk.kk_hash = e.kk_hash
+  WHERE e.reasons = ''
+  GROUP BY e.kk_hash
+),
+kk_over AS (
+  SELECT q.application_id FROM (
+    SELECT e.application_id, kl.prior + row_number() OVER (PARTITION BY e.kk_hash {order}) AS position
+    FROM cand e JOIN kk_load kl ON kl.kk_hash = e.kk_hash
+    WHERE e.reasons = '' AND kl.load > :max_per_kk
+  ) q WHERE q.position > :max_per_kk
+),
+contenders AS (
+  SELECT e.* FROM cand e
+  WHERE e.reasons = '' AND NOT EXISTS (SELECT 1 FROM kk_over o WHERE o.application_id = e.application_id)
+){seats},
+ordered AS (
+  SELECT {select("e")}, row_number() OVER ({order}) AS rank{prov_rank}
+  FROM contenders e
+),
+ranked AS (
+  SELECT {select("o")}, o.rank,
+    CASE WHEN {within} THEN 1 ELSE 0 END AS chosen,
+    CASE WHEN {within} THEN '' ELSE 'quota_full,' END AS reasons
+  FROM ordered o {seats_join}
+  UNION ALL
+  SELECT {select("e")}, NULL, 0, 'kk_quota_reached,'
+  FROM cand e JOIN kk_over o ON o.application_id = e.application_id
+  UNION ALL
+  SELECT {select("c")}, NULL, 0, c.reasons
+  FROM cand c WHERE c.reasons <> ''
+)"""
+
+
+def _bind(sql: str, inputs: RankingInputs) -> TextClause:
+    types: dict[str, Any] = {
+        "batch_id": GUID(),
+        "seed": String(),
+        "max_per_kk": Integer(),
+        "pass_mark": Float(),
+        "oldest_excluded": Date(),
+        "youngest_allowed": Date(),
+        "quota": Integer(),
+        "default_tier": Integer(),
+    }
+    for i in range(len(inputs.policy.tiers)):
+        types[f"tier_status_{i}"] = String()
+        types[f"tier_value_{i}"] = Integer()
+    for i in range(len(_band_floors())):
+        types[f"band_{i}"] = Date()
+    present = [bindparam(name, type_=type_) for name, type_ in types.items() if f":{name}" in sql]
+    return text(sql).bindparams(*present)
+
+
+def decide_statement(dialect: str, inputs: RankingInputs) -> TextClause:
+    """Insert every application's decision; ON CONFLICT DO NOTHING keeps a re-run from doubling any."""
+    selected = "r.chosen = 1"
+    sql = f"""{ranked_ctes(dialect, inputs)}
+INSERT INTO decisions (batch_id, application_id, account_id, selected, reasons, tier, rank, province_code,
+  nik_hash, kk_hash)
+SELECT :batch_id, r.application_id, r.account_id, {_bool(dialect, selected)}, r.reasons, r.tier, r.rank,
+  NULLIF(r.province, ''),
+  CASE WHEN {selected} THEN r.nik_hash END, CASE WHEN {selected} THEN r.kk_hash END
+FROM ranked r WHERE true ORDER BY r.application_id
+ON CONFLICT DO NOTHING"""
+    return _bind(sql, inputs)
+
+
+def _bool(dialect: str, condition: str) -> str:
+    return f"({condition})" if dialect == "postgresql" else f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
+def _age_band_case() -> str:
+    """Band of the age on the reference date, by comparing birth dates with each band's floor."""
+    labels = [f"<{AGE_BANDS[0][1]}"] + [label for label, _low, _high in AGE_BANDS]
+    whens = " ".join(f"WHEN r.birth_date > :band_{i} THEN '{label}'" for i, label in enumerate(labels))
+    return f"CASE WHEN r.birth_date IS NULL THEN NULL {whens} ELSE '>{AGE_BANDS[-1][2]}' END"
+
+
+def simulate_statement(dialect: str, inputs: RankingInputs) -> TextClause:
+    """The ranked rows aggregated by reasons, tier, province, sex and age band (a few thousand groups)."""
+    sql = f"""{ranked_ctes(dialect, inputs)}
+SELECT r.reasons, r.tier, r.province, r.sex, {_age_band_case()} AS age_band, r.chosen,
+  count(*) AS n, max(CASE WHEN r.chosen = 1 THEN r.rank END) AS last_rank
+FROM ranked r
+GROUP BY r.reasons, r.tier, r.province, r.sex, {_age_band_case()}, r.chosen"""
+    return _bind(sql, inputs)
