@@ -67,6 +67,7 @@ class Templates:
             lstrip_blocks=True,
         )
         self.env.filters["http_url"] = http_url
+        self.env.filters["rupiah"] = rupiah
         self.files = self._scan()
 
     def _scan(self) -> dict[tuple[str, str], set[str]]:
@@ -125,3 +126,9 @@ class Templates:
         if channel == "inbox":
             return Rendered(subject=subject, text=part("txt"))
         return Rendered(subject=subject, text=part("txt") + "\n", html=part("html") + "\n")
+
+
+def rupiah(value: object, locale: str = "id") -> str:
+    """Integer rupiah as written in each language: Rp3.500.000 (id), Rp3,500,000 (en)."""
+    amount = f"{int(str(value)):,}"
+    return "Rp" + (amount.replace(",", ".") if locale == "id" else amount)

@@ -136,3 +136,34 @@ def test_nik_claim_outcomes_for_the_holder(templates):
     revoked = templates.render("nik_claim_decided", "email", "en", {"full_name": "A", "outcome": "revoked"})
     assert revoked.subject == "The NIK verification on your account was revoked"
     assert "was revoked" in revoked.text and "was revoked" in (revoked.html or "")
+
+
+SELECTED = {
+    "batch_number": 12,
+    "training_balance": 3500000,
+    "incentive_amount": 600000,
+    "incentive_months": 4,
+    "incentive_total": 2400000,
+    "survey_incentive_amount": 50000,
+    "survey_incentive_count": 3,
+}
+
+
+def test_selection_passed_in_every_channel_and_language(templates):
+    email = templates.render("selection_passed", "email", "id", SELECTED)
+    assert "Gelombang 12" in email.subject and "Rp3.500.000" in email.text and "Rp3.500.000" in (email.html or "")
+    sms = templates.render("selection_passed", "sms", "en", SELECTED)
+    assert "Rp3,500,000" in sms.text and len(sms.text) <= 320
+    assert "30 hari" in templates.render("selection_passed", "inbox", "id", SELECTED).text
+
+
+def test_selection_not_passed_lists_the_reasons(templates):
+    reasons = [
+        {"code": "age_out_of_range", "id": "Usia Anda di luar 18-64 tahun.", "en": "Your age is outside 18-64."},
+        {"code": "kk_quota_reached", "id": "Kuota KK <penuh>.", "en": "Family card quota reached."},
+    ]
+    params = {"batch_number": 12, "reason_codes": ["age_out_of_range", "kk_quota_reached"], "reasons": reasons}
+    mail = templates.render("selection_not_passed", "email", "id", params)
+    assert "Tidak Lolos" in mail.text and "Usia Anda di luar 18-64 tahun." in mail.text
+    assert "&lt;penuh&gt;" in (mail.html or "")
+    assert "Your age is outside 18-64." in templates.render("selection_not_passed", "inbox", "en", params).text
