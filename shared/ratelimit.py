@@ -7,12 +7,10 @@ fails (a wrong password must count), and on SQLite the lock is held only for the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table
-from sqlalchemy.dialects import postgresql, sqlite
 
-from shared.db import Database, UTCDateTime, utcnow
+from shared.db import Database, UTCDateTime, dialect_insert, utcnow
 from shared.errors import TooManyRequests
 from shared.i18n import Text
 
@@ -48,7 +46,7 @@ class RateLimiter:
         start_ts = epoch - epoch % window_s
         window_start = datetime.fromtimestamp(start_ts, now.tzinfo)
         t = self.table
-        upsert = _upsert(t, self.db.dialect).values(bucket=bucket, window_start=window_start, hits=1)
+        upsert = dialect_insert(t, self.db.dialect).values(bucket=bucket, window_start=window_start, hits=1)
         upsert = upsert.on_conflict_do_update(
             index_elements=[t.c.bucket, t.c.window_start], set_={"hits": t.c.hits + 1}
         ).returning(t.c.hits)
@@ -60,7 +58,3 @@ class RateLimiter:
         if hits > limit:
             raise TooManyRequests(start_ts + window_s - epoch, message=message, code=code)
         return int(hits)
-
-
-def _upsert(table: Table, dialect: str) -> Any:
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)

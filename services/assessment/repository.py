@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import and_, case, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +25,7 @@ from services.assessment.models import (
     CompletedProfile,
     SectionScore,
 )
+from shared.db import dialect_insert
 from shared.messaging.tables import insert_ignore
 
 
@@ -34,7 +34,7 @@ def _dialect(session: AsyncSession) -> str:
 
 
 def _upsert(session: AsyncSession, table: Any) -> Any:
-    return (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(table)
+    return dialect_insert(table, _dialect(session))
 
 
 # --- question bank ---------------------------------------------------------------------------------------------

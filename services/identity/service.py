@@ -362,10 +362,8 @@ async def me(ctx: Identity, principal: Principal, render: Callable[[Account], by
     if cached is not None:
         _check_session(cached[0], principal)
         return cached[1]
-    async with ctx.db.engine.connect() as conn:
-        readonly = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        async with AsyncSession(bind=readonly, expire_on_commit=False) as session:
-            account = _check_session(await repository.account_by_id(session, principal.account_id), principal)
+    async with ctx.db.read_session() as session:
+        account = _check_session(await repository.account_by_id(session, principal.account_id), principal)
     body = render(account)
     ctx.accounts.put(account, body)
     return body

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profile.models import (
@@ -23,6 +22,7 @@ from services.profile.models import (
     RegistryRecord,
     VerificationAttempt,
 )
+from shared.db import dialect_insert
 from shared.messaging.tables import insert_ignore
 
 
@@ -40,8 +40,7 @@ async def account_name(session: AsyncSession, account_id: uuid.UUID) -> AccountN
 async def upsert_account_name(
     session: AsyncSession, account_id: uuid.UUID, full_name: str, locale: str, confirmed_at: datetime
 ) -> None:
-    insert: Any = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    stmt = insert(AccountName).values(
+    stmt = dialect_insert(AccountName, _dialect(session)).values(
         account_id=account_id, full_name=full_name, locale=locale, confirmed_at=confirmed_at
     )
     stmt = stmt.on_conflict_do_update(
@@ -242,8 +241,7 @@ async def registry_record(session: AsyncSession, nik: str) -> RegistryRecord | N
 
 async def upsert_registry(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Insert or refresh a batch of registry rows in one statement (set-based, so a reload is idempotent)."""
-    insert: Any = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    stmt = insert(RegistryRecord)
+    stmt = dialect_insert(RegistryRecord, _dialect(session))
     columns = [c.name for c in RegistryRecord.__table__.columns if c.name != "nik"]
     stmt = stmt.on_conflict_do_update(
         index_elements=[RegistryRecord.nik], set_={c: getattr(stmt.excluded, c) for c in columns}

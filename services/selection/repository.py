@@ -11,20 +11,15 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.selection.models import Applicant, Application, Batch, BatchLog, Decision, SelectionRun
-from shared.db import utcnow
+from shared.db import dialect_insert, utcnow
 
 
 def dialect_of(session: AsyncSession) -> str:
     """'postgresql' or 'sqlite': the few statements that differ pick their spelling by it."""
     return session.get_bind().dialect.name
-
-
-def _insert(dialect: str, table: Any) -> Any:
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
 # Applicant projection
@@ -34,7 +29,7 @@ async def upsert_profile(session: AsyncSession, values: dict[str, Any], complete
     """Keep the newest completed profile of an account (events may arrive out of order)."""
     t = Applicant.__table__
     dialect = dialect_of(session)
-    stmt = _insert(dialect, t).values(**values, profile_completed_at=completed_at, updated_at=utcnow())
+    stmt = dialect_insert(t, dialect).values(**values, profile_completed_at=completed_at, updated_at=utcnow())
     newer = or_(t.c.profile_completed_at.is_(None), t.c.profile_completed_at < completed_at)
     stmt = stmt.on_conflict_do_update(
         index_elements=[t.c.account_id],
@@ -51,7 +46,7 @@ async def upsert_profile(session: AsyncSession, values: dict[str, Any], complete
 async def mark_identity_revoked(session: AsyncSession, account_id: uuid.UUID, revoked_at: datetime) -> None:
     t = Applicant.__table__
     dialect = dialect_of(session)
-    stmt = _insert(dialect, t).values(account_id=account_id, identity_revoked_at=revoked_at, updated_at=utcnow())
+    stmt = dialect_insert(t, dialect).values(account_id=account_id, identity_revoked_at=revoked_at, updated_at=utcnow())
     stmt = stmt.on_conflict_do_update(
         index_elements=[t.c.account_id],
         set_={"identity_revoked_at": revoked_at, "updated_at": utcnow()},
@@ -63,7 +58,7 @@ async def mark_identity_revoked(session: AsyncSession, account_id: uuid.UUID, re
 async def record_test(session: AsyncSession, account_id: uuid.UUID, total: float, finished_at: datetime) -> None:
     t = Applicant.__table__
     dialect = dialect_of(session)
-    stmt = _insert(dialect, t).values(
+    stmt = dialect_insert(t, dialect).values(
         account_id=account_id, test_total=total, test_finished_at=finished_at, updated_at=utcnow()
     )
     stmt = stmt.on_conflict_do_update(
@@ -162,7 +157,7 @@ async def application(session: AsyncSession, batch_id: uuid.UUID, account_id: uu
 async def add_application(session: AsyncSession, batch_id: uuid.UUID, account_id: uuid.UUID) -> bool:
     """Insert unless the account already joined this batch (a concurrent twin request); True when new."""
     stmt = (
-        _insert(dialect_of(session), Application.__table__)
+        dialect_insert(Application.__table__, dialect_of(session))
         .values(id=uuid.uuid4(), batch_id=batch_id, account_id=account_id, created_at=utcnow())
         .on_conflict_do_nothing()
     )

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text, text
-from sqlalchemy.dialects import postgresql, sqlite
 
-from shared.db import UTCDateTime
+from shared.db import UTCDateTime, dialect_insert
 
 # BIGSERIAL on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
 _ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -50,6 +49,4 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
 
 def insert_ignore(table: Table, dialect_name: str):
     """INSERT ... ON CONFLICT DO NOTHING for the two supported backends."""
-    if dialect_name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
+    return dialect_insert(table, dialect_name).on_conflict_do_nothing()
