@@ -29,5 +29,8 @@ def test_shared_settings_and_services_are_documented():
 
 
 def test_shared_settings_listed():
-    assert all(f"`{env}`" in README for env, _, _ in env_vars(ServiceSettings, "") if env.isupper()
-               and not env.startswith(("DATABASE_URL", "DB_POOL", "MAX_BODY", "RUN_", "RELAY_")))
+    assert all(
+        f"`{env}`" in README
+        for env, _, _ in env_vars(ServiceSettings, "")
+        if env.isupper() and not env.startswith(("DATABASE_URL", "DB_POOL", "MAX_BODY", "RUN_", "RELAY_"))
+    )

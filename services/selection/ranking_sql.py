@@ -225,7 +225,9 @@ def _bind(sql: str, inputs: RankingInputs) -> TextClause:
 
 
 def decide_statement(dialect: str, inputs: RankingInputs) -> TextClause:
-    """Insert every application's decision; ON CONFLICT DO NOTHING keeps a re-run from doubling any."""
+    """Insert every application's decision, in primary-key order. A plain INSERT (no ON CONFLICT: its
+    speculative insertion costs a fifth of the run): the decisions are written once, in the step's one
+    transaction under the run's row lock, and writing them again fails on the primary key."""
     selected = "r.chosen = 1"
     sql = f"""{ranked_ctes(dialect, inputs)}
 INSERT INTO decisions (batch_id, application_id, account_id, selected, reasons, tier, rank, province_code,
@@ -234,7 +236,7 @@ SELECT :batch_id, r.application_id, r.account_id, {_bool(dialect, selected)}, r.
   NULLIF(r.province, ''),
   CASE WHEN {selected} THEN r.nik_hash END, CASE WHEN {selected} THEN r.kk_hash END
 FROM ranked r WHERE true ORDER BY r.application_id
-ON CONFLICT DO NOTHING"""
+"""
     return _bind(sql, inputs)
 
 

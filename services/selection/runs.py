@@ -8,7 +8,8 @@ moves through its steps, each one transaction that does its work and advances th
   events_written     -> finished           counts, result hash, batch -> decided, batch.decided
 
 If the process dies, the step in flight rolls back and the run resumes from its recorded state (at start-up,
-or when ops call decide again). Inserts are ON CONFLICT DO NOTHING besides, so no step can write twice.
+or when ops call decide again). The events step writes in parallel transactions, each ON CONFLICT DO NOTHING
+on its bulk rows, so running it again after a partial failure adds nothing twice.
 """
 
 from __future__ import annotations
@@ -119,20 +120,22 @@ async def step(ctx: SelectionContext, run_id: uuid.UUID) -> str:
 
 
 async def _write_events(ctx: SelectionContext, run: SelectionRun) -> None:
-    """application.decided for every decision. On PostgreSQL, ranges of applications are written by parallel
-    transactions (the JSON building is CPU work, and there are two cores); a range written twice adds
-    nothing (ON CONFLICT DO NOTHING on the event id), so a failure anywhere just means running this again."""
+    """application.decided for every decision, as bulk outbox rows. On PostgreSQL, ranges of applications
+    are written by parallel transactions (the JSON lines are CPU work, and there are two cores); a range
+    written twice adds nothing (ON CONFLICT DO NOTHING on the row's id), so a failure anywhere just means
+    running this again."""
     async with ctx.db.sessionmaker() as session:
         batch = await repository.batch(session, run.batch_id)
         assert batch is not None
         number, card = batch.number, card_of(batch).model_dump_json()
+        digits = runs_repo.chunk_digits(await runs_repo.count_decisions(session, run.batch_id))
     parts = ctx.settings.decide_parallel_writes if ctx.db.dialect == "postgresql" else 1
 
     async def write(part: int) -> int:
         async with ctx.db.sessionmaker() as session, session.begin():
             await runs_repo.tune_for_bulk(session, ctx.settings.decide_work_mem)
             return await runs_repo.write_decided_events(
-                session, run.batch_id, number, card, run.decided_at, SOURCE, part=part, parts=parts
+                session, run.batch_id, number, card, run.decided_at, SOURCE, digits=digits, part=part, parts=parts
             )
 
     written = sum(await asyncio.gather(*(write(part) for part in range(parts))))

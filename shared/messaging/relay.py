@@ -5,8 +5,9 @@ same row twice; on SQLite the write lock taken at BEGIN IMMEDIATE serialises the
 the broker acknowledged it, so a broker outage delays events and never loses them.
 
 A claimed round is handed to the producer as record batches, one per partition (`create_batch` /
-`send_batch`), rows appended in outbox order: the same partitions as `send()` would choose (the producer's
-own partitioner), one person's events still in order, without the per-message cost of `send()`.
+`send_batch`), events appended in outbox order: the same partitions as `send()` would choose (the producer's
+own partitioner), one person's events still in order, without the per-message cost of `send()`. A bulk
+row (shared.messaging.bulk) is rendered into its events here, each with its own key.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import BigInteger, Table, any_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from shared.db import Database, utcnow
+from shared.messaging import bulk
 from shared.messaging.kafka import new_producer
 from shared.settings import ServiceSettings
 
@@ -75,50 +77,76 @@ class OutboxRelay:
                 log.debug("producer stop failed", exc_info=True)
 
     async def publish_batch(self) -> int:
-        """Publish one batch of pending rows; returns how many were published."""
+        """Publish one round of pending rows (about `batch_size` events); returns how many events were published.
+
+        The round is claimed in two reads: the pending rows' ids and event counts (locked, SKIP LOCKED on
+        PostgreSQL), then the payloads of the prefix that reaches `batch_size` events (at least one row), so
+        bulk rows of thousands of events never load more than a round. Rows claimed past the prefix stay
+        pending and are unlocked at commit."""
         producer = await self._ensure_producer()
         t = self.outbox
         postgres = self.db.dialect == "postgresql"
-        query: Any = (
-            select(t.c.id, t.c.topic, t.c.key, t.c.payload)
-            .where(t.c.published_at.is_(None))
-            .order_by(t.c.id)
-            .limit(self.batch_size)
+        claim: Any = (
+            select(t.c.id, t.c.records).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
         )
         if postgres:
-            query = query.with_for_update(skip_locked=True)
+            claim = claim.with_for_update(skip_locked=True)
         async with self.db.sessionmaker() as session, session.begin():
             if postgres:
                 # Walk the pending index in id order whatever the statistics say: right after a bulk insert
                 # they still say "a few rows", and the planner would fetch and sort every pending row.
                 await session.execute(text("SET LOCAL enable_sort = off"))
                 await session.execute(text("SET LOCAL enable_bitmapscan = off"))
-            rows = (await session.execute(query)).all()
-            if not rows:
+            ids: list[int] = []
+            events = 0
+            for row in (await session.execute(claim)).all():
+                if ids and events + (row.records or 1) > self.batch_size:
+                    break
+                ids.append(row.id)
+                events += row.records or 1
+            if not ids:
                 return 0
+            rows = await self._rows(session, ids)
             await asyncio.wait_for(self._send(producer, rows), self.settings.kafka_client_timeout_s * 3)
-            ids = [row.id for row in rows]
-            if postgres:
-                marked = bindparam("ids", ids, type_=ARRAY(BigInteger()))
-                await session.execute(update(t).where(t.c.id == any_(marked)).values(published_at=utcnow()))
-            else:
-                for start in range(0, len(ids), _SQLITE_IN_CHUNK):
-                    chunk = ids[start : start + _SQLITE_IN_CHUNK]
-                    await session.execute(update(t).where(t.c.id.in_(chunk)).values(published_at=utcnow()))
-        PUBLISHED.labels(self.settings.service_name).inc(len(rows))
-        return len(rows)
+            await self._mark(session, ids)
+        PUBLISHED.labels(self.settings.service_name).inc(events)
+        return events
+
+    def _where_ids(self, ids: list[int]) -> list[Any]:
+        """`id IN ids` as one bound array on PostgreSQL, in chunks under SQLite's parameter limit."""
+        t = self.outbox
+        if self.db.dialect == "postgresql":
+            return [t.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger())))]
+        return [t.c.id.in_(ids[i : i + _SQLITE_IN_CHUNK]) for i in range(0, len(ids), _SQLITE_IN_CHUNK)]
+
+    async def _rows(self, session: Any, ids: list[int]) -> list[Any]:
+        t = self.outbox
+        rows: list[Any] = []
+        for condition in self._where_ids(ids):
+            query = select(t.c.id, t.c.topic, t.c.key, t.c.payload, t.c.records).where(condition).order_by(t.c.id)
+            rows.extend((await session.execute(query)).all())
+        return rows
+
+    async def _mark(self, session: Any, ids: list[int]) -> None:
+        for condition in self._where_ids(ids):
+            await session.execute(update(self.outbox).where(condition).values(published_at=utcnow()))
 
     async def _send(self, producer: AIOKafkaProducer, rows: Any) -> None:
-        """Append the rows to one record batch per partition (a new one when full) and wait for every ack."""
+        """Append every event of the rows to one record batch per partition (a new one when full) and wait
+        for every ack. Bulk rows are rendered first, so a malformed one fails the round before anything of
+        it is sent."""
+        events = [
+            (row.id, row.topic, key.encode(), value.encode())
+            for row in rows
+            for key, value in bulk.events_of(row.key, row.payload, row.records)
+        ]
         partitioner = DefaultPartitioner()
         partitions: dict[str, list[int]] = {}
         builders: dict[tuple[str, int], Any] = {}
         futures = []
-        for row in rows:
-            topic = row.topic
+        for row_id, topic, key, value in events:
             if topic not in partitions:
                 partitions[topic] = list(await producer.partitions_for(topic))
-            key, value = row.key.encode(), row.payload.encode()
             choices = partitions[topic]
             partition = choices[0] if len(choices) == 1 else partitioner(key, choices, choices)
             builder = builders.get((topic, partition))
@@ -128,7 +156,7 @@ class OutboxRelay:
                 futures.append(await producer.send_batch(builder, topic, partition=partition))
                 builder = builders[(topic, partition)] = producer.create_batch()
                 if builder.append(key=key, value=value, timestamp=None) is None:
-                    raise ValueError(f"outbox row {row.id} is larger than the producer's batch size")
+                    raise ValueError(f"an event of outbox row {row_id} is larger than the producer's batch size")
         for (topic, partition), builder in builders.items():
             futures.append(await producer.send_batch(builder, topic, partition=partition))
         await asyncio.gather(*futures)

@@ -29,6 +29,8 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("payload", Text, nullable=False),
         Column("created_at", UTCDateTime(), nullable=False),
         Column("published_at", UTCDateTime(), nullable=True),
+        # NULL: `payload` is one event. A number: a bulk row (shared.messaging.bulk) of that many events.
+        Column("records", Integer, nullable=True),
         Index(
             "ix_outbox_pending",
             "id",

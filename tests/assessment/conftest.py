@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from services.assessment import banks
 from services.assessment.config import BANK_DIR, AssessmentSettings
@@ -17,6 +16,7 @@ from services.assessment.models import Base, messaging
 from shared.events.envelope import CloudEvent
 from shared.events.identity import AccountConfirmed
 from shared.events.profile import ProfileCompleted
+from shared.testing.outbox import outbox_events as read_outbox
 from shared.testing.plugin import ServiceDatabases, empty_tables, running_app
 from shared.testing.tokens import TestIssuer
 
@@ -142,10 +142,7 @@ def drawn_codes(session_view: dict[str, Any]) -> list[str]:
 
 async def outbox(app: Any, topic: str) -> list[dict[str, Any]]:
     """The CloudEvents of `topic` waiting in the outbox, oldest first."""
-    table = messaging.outbox
-    async with app.state.db.sessionmaker() as session:
-        rows = (await session.execute(select(table.c.payload).where(table.c.topic == topic).order_by(table.c.id))).all()
-    return [json.loads(row.payload) for row in rows]
+    return await read_outbox(app.state.db.engine, messaging.outbox, topic)
 
 
 def keys_in(node: Any) -> Iterable[str]:

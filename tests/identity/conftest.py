@@ -9,6 +9,7 @@ import pytest
 from services.identity.config import IdentitySettings
 from services.identity.main import create_app
 from services.identity.models import Base
+from shared.testing.outbox import outbox_events as read_outbox
 from shared.testing.plugin import ServiceDatabases, empty_tables, running_app
 
 
@@ -54,24 +55,16 @@ PASSWORD = "Pelatihan-Kerja-2026"
 
 async def outbox_rows(url: str, topic: str | None = None) -> list[dict[str, Any]]:
     """Events identity queued, decoded (newest last)."""
-    import json
 
-    from sqlalchemy import select
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from services.identity.models import messaging
 
     engine = create_async_engine(url)
     try:
-        async with engine.connect() as conn:
-            t = messaging.outbox
-            query = select(t.c.topic, t.c.payload).order_by(t.c.id)
-            if topic:
-                query = query.where(t.c.topic == topic)
-            rows = (await conn.execute(query)).all()
+        return await read_outbox(engine, messaging.outbox, topic)
     finally:
         await engine.dispose()
-    return [json.loads(r.payload) for r in rows]
 
 
 async def table_count(url: str, table: str) -> int:

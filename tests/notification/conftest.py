@@ -18,6 +18,7 @@ from shared.db import Database, utcnow
 from shared.dev.broker import free_port
 from shared.events.envelope import CloudEvent
 from shared.events.notification import NotificationRequested
+from shared.testing.outbox import outbox_events as read_outbox
 from shared.testing.plugin import ServiceDatabases, empty_tables, running_app
 from shared.testing.tokens import TestIssuer
 
@@ -120,9 +121,7 @@ async def deliveries(db: Database) -> list[Delivery]:
 
 
 async def outbox_events(db: Database) -> list[dict[str, Any]]:
-    async with db.sessionmaker() as session:
-        rows = (await session.execute(select(messaging.outbox.c.payload).order_by(messaging.outbox.c.id))).all()
-    return [json.loads(row.payload) for row in rows]
+    return await read_outbox(db.engine, messaging.outbox)
 
 
 def sms_lines(path: Path) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -16,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from sqlalchemy import select
 
 from services.profile.__main__ import load_registry
 from services.profile.config import ProfileSettings
@@ -24,6 +22,7 @@ from services.profile.main import create_app
 from services.profile.models import Base
 from shared.events.envelope import CloudEvent
 from shared.events.identity import AccountConfirmed
+from shared.testing.outbox import outbox_events as read_outbox
 from shared.testing.plugin import ServiceDatabases, empty_tables, running_app
 from shared.testing.tokens import TestIssuer
 
@@ -142,10 +141,7 @@ def photo(width: int = 800, height: int = 600, fmt: str = "JPEG", **save: Any) -
 async def outbox_events(app: Any, event_type: str | None = None) -> list[dict[str, Any]]:
     from services.profile.models import messaging
 
-    t = messaging.outbox
-    async with app.state.db.sessionmaker() as session:
-        rows = (await session.execute(select(t.c.topic, t.c.payload).order_by(t.c.id))).all()
-    return [json.loads(r.payload) for r in rows if event_type is None or r.topic == event_type]
+    return await read_outbox(app.state.db.engine, messaging.outbox, event_type)
 
 
 async def verify_identity(client: httpx.AsyncClient, headers: dict[str, str], person: dict[str, str]) -> None:

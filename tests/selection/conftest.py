@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from services.profile.crypto import blind_index
 from services.selection.config import SelectionSettings
@@ -21,6 +19,7 @@ from services.selection.models import Base, messaging
 from shared.events.assessment import AssessmentCompleted
 from shared.events.envelope import CloudEvent, EventPayload
 from shared.events.profile import ProfileCompleted, ProfileIdentityRevoked
+from shared.testing.outbox import outbox_events as read_outbox
 from shared.testing.plugin import ServiceDatabases, empty_tables, running_app
 from shared.testing.tokens import TestIssuer
 
@@ -230,13 +229,7 @@ async def announce(client: httpx.AsyncClient, ops2: dict[str, str], batch_id: st
 
 
 async def outbox(app: Any, topic: str | None = None) -> list[dict[str, Any]]:
-    t = messaging.outbox
-    query = select(t.c.topic, t.c.payload, t.c.key).order_by(t.c.id)
-    if topic:
-        query = query.where(t.c.topic == topic)
-    async with app.state.db.engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    return [json.loads(r.payload) | {"_key": r.key} for r in rows]
+    return await read_outbox(app.state.db.engine, messaging.outbox, topic)
 
 
 async def dashboard(client: httpx.AsyncClient, issuer: TestIssuer, p: Person, **headers: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from services.selection import reference, repository, runs
 from services.selection import repository_runs as runs_repo
@@ -39,11 +40,8 @@ async def counts(app, batch_id: str) -> tuple[int, int, int]:
         recipients = (
             await session.execute(select(func.count()).select_from(Recipient).where(Recipient.batch_id == bid))
         ).scalar_one()
-        t = messaging.outbox
-        events = (
-            await session.execute(select(func.count()).select_from(t).where(t.c.topic == "application.decided"))
-        ).scalar_one()
-    return int(decided), int(recipients), int(events)
+    events = await outbox(app, "application.decided")
+    return int(decided), int(recipients), len(events)
 
 
 async def test_decide_runs_in_the_background_and_records_what_it_did(client, ops, app, issuer):
@@ -114,9 +112,10 @@ async def test_a_run_that_dies_midway_resumes_without_doubles(client, ops, app, 
     assert public["state"] == "decisions_written" and public["last_error"] == "ConnectionError"
     monkeypatch.undo()
 
-    # Even the first step again writes nothing twice (ON CONFLICT DO NOTHING keyed by application).
-    async with ctx.db.sessionmaker() as session, session.begin():
-        assert await runs_repo.write_decisions(session, runs.inputs_of(run)) == 0
+    # The first step cannot write twice: its decisions are keyed by application.
+    with pytest.raises(IntegrityError):
+        async with ctx.db.sessionmaker() as session, session.begin():
+            await runs_repo.write_decisions(session, runs.inputs_of(run))
 
     # The restarted app resumes it; calling decide again would too.
     await ctx.runner.resume_unfinished()
@@ -125,7 +124,10 @@ async def test_a_run_that_dies_midway_resumes_without_doubles(client, ops, app, 
     assert public["state"] == "finished" and public["last_error"] is None
     assert await counts(app, batch["id"]) == (10, 4, 10)
     async with ctx.db.sessionmaker() as session, session.begin():
-        assert await runs_repo.write_decided_events(session, run.batch_id, 1, "{}", run.decided_at, "x") == 0
+        written = await runs_repo.write_decided_events(
+            session, run.batch_id, 1, "{}", run.decided_at, "x", digits=runs_repo.chunk_digits(10)
+        )
+        assert written == 0
 
 
 async def test_same_seed_same_result_other_seed_other_result(client, ops, app, issuer):

@@ -1,0 +1,23 @@
+"""outbox bulk rows: the records column
+
+Revision ID: ff7a621ef07c
+Revises: 90a998201f86
+Create Date: 2026-11-26 15:30:00
+"""
+
+from collections.abc import Sequence
+
+from shared.messaging.migrations import add_outbox_records, drop_outbox_records
+
+revision: str = "ff7a621ef07c"
+down_revision: str | None = "90a998201f86"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    add_outbox_records()
+
+
+def downgrade() -> None:
+    drop_outbox_records()
