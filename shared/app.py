@@ -6,9 +6,10 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -155,17 +156,28 @@ async def _send_too_large(send: Send, accept_language: str | None) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def build_app(*, title: str, description: str, version: str, settings: Any, lifespan: Any) -> FastAPI:
+def build_app(
+    *, title: str, description: str, version: str, settings: Any, lifespan: Any, routers: Sequence[APIRouter]
+) -> FastAPI:
+    """The service's app: its routers first (requests are matched against routes in order, and the
+    service's own endpoints are the hot ones), then /healthz, /readyz and /metrics, then the docs."""
     app = FastAPI(
         title=title,
         description=description,
         version=version,
         lifespan=lifespan,
         swagger_ui_init_oauth={"clientId": "swagger-ui", "usePkceWithAuthorizationCodeGrant": False},
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
+    for router in routers:
+        app.include_router(router)
     app.include_router(health.router)
+    app.openapi_url, app.docs_url, app.redoc_url = "/openapi.json", "/docs", "/redoc"
+    app.setup()  # adds the routes of the three URLs just set
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -221,7 +221,8 @@ class BearerPrincipal(OAuth2PasswordBearer):
         return principal
 
 
-get_principal = BearerPrincipal(tokenUrl=ServiceSettings().token_url, auto_error=False, scheme_name="prakerja")
+BEARER_SCHEME = "prakerja"  # the OpenAPI security scheme's name
+get_principal = BearerPrincipal(tokenUrl=ServiceSettings().token_url, auto_error=False, scheme_name=BEARER_SCHEME)
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 

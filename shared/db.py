@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -143,13 +143,19 @@ class Database:
         await self.engine.dispose()
 
     @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection outside any transaction: each statement commits on its own, in one round trip (no
+        BEGIN and COMMIT), and on SQLite holds the write lock only while it runs. For single statements
+        that are atomic by themselves (a counter's upsert), and for reads."""
+        async with self.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
         """A session outside any transaction (autocommit): one round trip per query and, on SQLite, no write
         lock. For code that only reads."""
-        async with self.engine.connect() as conn:
-            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            async with AsyncSession(bind=autocommit, expire_on_commit=False) as session:
-                yield session
+        async with self.autocommit() as conn, AsyncSession(bind=conn, expire_on_commit=False) as session:
+            yield session
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -60,7 +60,12 @@ def create_app(settings: AssessmentSettings | None = None) -> FastAPI:
             await db.dispose()
 
     app = build_app(
-        title="Prakerja assessment", description=DESCRIPTION, version="1.0.0", settings=settings, lifespan=lifespan
+        title="Prakerja assessment",
+        description=DESCRIPTION,
+        version="1.0.0",
+        settings=settings,
+        lifespan=lifespan,
+        routers=[tests, bank_router],
     )
     allow_large_body("/v1/banks", settings.bank_max_bytes)
     app.state.db = db
@@ -69,8 +74,6 @@ def create_app(settings: AssessmentSettings | None = None) -> FastAPI:
     app.state.sweeper = sweeper
     app.state.relay = relay
     app.state.verifier = verifier_from_settings(settings)
-    app.include_router(tests)
-    app.include_router(bank_router)
     return app
 
 

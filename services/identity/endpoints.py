@@ -22,7 +22,7 @@ from services.identity.schemas import (
     TokenResponse,
 )
 from services.identity.service import Identity
-from shared.auth import PrincipalDep, TokenExpired, TokenInvalid, TokenMissing
+from shared.auth import BEARER_SCHEME, PrincipalDep, TokenExpired, TokenInvalid, TokenMissing, get_principal
 from shared.db import SessionDep
 from shared.errors import TooManyRequests, locale_of, problem_responses
 from shared.i18n import Text
@@ -94,6 +94,26 @@ async def _throttle_email(limiter: LimiterDep, ctx: Identity, email: str, purpos
         message=RESEND_TOO_SOON,
         code="resend_too_soon",
     )
+
+
+# Declared first: routes are matched in order, and this is the hottest of all.
+@router.get(
+    "/v1/accounts/me",
+    response_model=Account,
+    tags=["accounts"],
+    summary="The signed-in account",
+    responses=problem_responses(TokenMissing, TokenInvalid, TokenExpired),
+    openapi_extra={"security": [{BEARER_SCHEME: []}]},
+)
+async def me(request: Request) -> Response:
+    """The account of the bearer token's owner."""
+    # The hottest read of all (every dashboard screen): its JSON comes from a short-lived cache, and the
+    # bearer token is read by a direct call rather than through dependency injection (a quarter of the
+    # request's cost), with the security requirement declared in the schema by hand.
+    principal = await get_principal(request)
+    ctx: Identity = request.app.state.identity
+    body = await service.me(ctx, principal, lambda row: _account(row).model_dump_json().encode())
+    return Response(body, media_type="application/json")
 
 
 @router.post(
@@ -178,21 +198,6 @@ async def password_reset_confirm(body: PasswordResetConfirm, session: SessionDep
     """Sets the new password and ends every existing session of the account."""
     await service.reset_password(ctx, session, body.token, body.new_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.get(
-    "/v1/accounts/me",
-    response_model=Account,
-    tags=["accounts"],
-    summary="The signed-in account",
-    responses=problem_responses(TokenMissing, TokenInvalid, TokenExpired),
-)
-async def me(principal: PrincipalDep, request: Request) -> Response:
-    """The account of the bearer token's owner."""
-    # The hottest read of all (every dashboard screen): served from a short-lived cache of its JSON.
-    ctx: Identity = request.app.state.identity
-    body = await service.me(ctx, principal, lambda row: _account(row).model_dump_json().encode())
-    return Response(body, media_type="application/json")
 
 
 def _basic_auth(request: Request) -> tuple[str, str] | None:

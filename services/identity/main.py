@@ -49,7 +49,12 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
             await db.dispose()
 
     app = build_app(
-        title="Prakerja identity", description=DESCRIPTION, version="1.0.0", settings=settings, lifespan=lifespan
+        title="Prakerja identity",
+        description=DESCRIPTION,
+        version="1.0.0",
+        settings=settings,
+        lifespan=lifespan,
+        routers=[router],
     )
     app.state.db = db
     app.state.identity = Identity(
@@ -66,7 +71,6 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     app.state.verifier = TokenVerifier(
         JWKSCache(keys.jwks, min_refresh_s=1.0), issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )
-    app.include_router(router)
     return app
 
 

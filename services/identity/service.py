@@ -56,9 +56,10 @@ class IssuedTokens:
 async def register(
     ctx: Identity, session: AsyncSession, *, full_name: str, email: str, password_hash: str, locale: str
 ) -> Account:
-    """Create an applicant account (pending confirmation) and queue the confirmation e-mail."""
-    if await repository.account_by_email(session, email) is not None:
-        raise errors.EmailTaken()
+    """Create an applicant account (pending confirmation) and queue the confirmation e-mail.
+
+    Three statements: the account, its confirmation token, both events. A taken e-mail is found by the
+    unique index on the account insert (no SELECT first, and no race between two registrations)."""
     now = utcnow()
     account = Account(
         id=uuid.uuid4(),
@@ -72,21 +73,24 @@ async def register(
         failed_logins=0,
     )
     session.add(account)
+    registered = AccountRegistered(account_id=account.id, registered_at=now, locale=account.locale)
     try:
-        await ctx.outbox.add(  # the first statement flushes the account too
-            session,
-            AccountRegistered(account_id=account.id, registered_at=now, locale=account.locale),
-            key=account.id,
-        )
-    except IntegrityError as exc:  # a concurrent registration with the same e-mail won the race
+        await session.flush()
+    except IntegrityError as exc:  # the e-mail is taken (the only unique value given here)
         raise errors.EmailTaken() from exc
-    await _send_link(ctx, session, account, CONFIRM, first=True)
+    mail = await _new_link(ctx, session, account, CONFIRM, first=True)
+    await ctx.outbox.add_all(session, [(registered, account.id), (mail, account.id)])
     return account
 
 
-async def _send_link(
+async def _send_link(ctx: Identity, session: AsyncSession, account: Account, purpose: str) -> None:
+    await ctx.outbox.add(session, await _new_link(ctx, session, account, purpose), key=account.id)
+
+
+async def _new_link(
     ctx: Identity, session: AsyncSession, account: Account, purpose: str, *, first: bool = False
-) -> None:
+) -> NotificationRequested:
+    """A new single-use link token for `purpose` (stored as its hash), and the e-mail that carries it."""
     now = utcnow()
     ttl = ctx.settings.confirm_token_ttl_s if purpose == CONFIRM else ctx.settings.reset_token_ttl_s
     if not first:  # a new link replaces the ones sent before
@@ -101,23 +105,19 @@ async def _send_link(
         if purpose == CONFIRM
         else ("password_reset", ctx.settings.reset_url)
     )
-    await ctx.outbox.add(
-        session,
-        NotificationRequested(
-            account_id=account.id,
-            template=template,
-            channels=["email"],
-            locale=account.locale,
-            email=account.email,
-            params={
-                "full_name": account.full_name,
-                "link": url.format(token=token),
-                "token": token,
-                "valid_hours": max(1, ttl // 3600),
-            },
-            expires_at=expires_at,
-        ),
-        key=account.id,
+    return NotificationRequested(
+        account_id=account.id,
+        template=template,
+        channels=["email"],
+        locale=account.locale,
+        email=account.email,
+        params={
+            "full_name": account.full_name,
+            "link": url.format(token=token),
+            "token": token,
+            "valid_hours": max(1, ttl // 3600),
+        },
+        expires_at=expires_at,
     )
 
 

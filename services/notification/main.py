@@ -103,7 +103,12 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             await parts.close()
 
     app = build_app(
-        title="Prakerja notification", description=DESCRIPTION, version="1.0.0", settings=settings, lifespan=lifespan
+        title="Prakerja notification",
+        description=DESCRIPTION,
+        version="1.0.0",
+        settings=settings,
+        lifespan=lifespan,
+        routers=[router],
     )
     app.state.db = parts.db
     app.state.notifier = parts.notifier
@@ -111,7 +116,6 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     app.state.dispatcher = parts.dispatcher
     app.state.relay = parts.relay
     app.state.verifier = verifier_from_settings(settings)
-    app.include_router(router)
     return app
 
 

@@ -63,7 +63,12 @@ def create_app(settings: ProfileSettings | None = None) -> FastAPI:
             await db.dispose()
 
     app = build_app(
-        title="Prakerja profile", description=DESCRIPTION, version="1.0.0", settings=settings, lifespan=lifespan
+        title="Prakerja profile",
+        description=DESCRIPTION,
+        version="1.0.0",
+        settings=settings,
+        lifespan=lifespan,
+        routers=[router, ops_router],
     )
     allow_large_body("/v1/profiles/me/documents/", settings.image_max_bytes + UPLOAD_OVERHEAD)
     app.state.db = db
@@ -72,8 +77,6 @@ def create_app(settings: ProfileSettings | None = None) -> FastAPI:
     app.state.relay = relay
     app.state.consumer = consumer
     app.state.verifier = verifier_from_settings(settings)
-    app.include_router(router)
-    app.include_router(ops_router)
     return app
 
 

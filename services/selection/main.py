@@ -70,7 +70,12 @@ def create_app(settings: SelectionSettings | None = None) -> FastAPI:
             await db.dispose()
 
     app = build_app(
-        title="Prakerja selection", description=DESCRIPTION, version="1.0.0", settings=settings, lifespan=lifespan
+        title="Prakerja selection",
+        description=DESCRIPTION,
+        version="1.0.0",
+        settings=settings,
+        lifespan=lifespan,
+        routers=[router, ops_router],
     )
     allow_large_body("/v1/exclusion-lists", settings.exclusion_max_bytes)
     app.state.db = db
@@ -79,8 +84,6 @@ def create_app(settings: SelectionSettings | None = None) -> FastAPI:
     app.state.relay = relay
     app.state.consumer = consumer
     app.state.verifier = verifier_from_settings(settings)
-    app.include_router(router)
-    app.include_router(ops_router)
     return app
 
 

@@ -20,14 +20,25 @@ class Outbox:
 
     async def add(self, session: AsyncSession, payload: EventPayload, *, key: uuid.UUID | str) -> CloudEvent:
         """Queue `payload` for publication; `key` (the account id) keeps one person's events in order."""
-        event = CloudEvent.wrap(payload, source=self.source, subject=str(key))
-        await session.execute(
-            self.table.insert().values(
-                event_id=event.id,
-                topic=event.type,
-                key=str(key),
-                payload=event.model_dump_json(exclude_none=True),
-                created_at=utcnow(),
-            )
-        )
+        [event] = await self.add_all(session, [(payload, key)])
         return event
+
+    async def add_all(
+        self, session: AsyncSession, events: list[tuple[EventPayload, uuid.UUID | str]]
+    ) -> list[CloudEvent]:
+        """Queue several (payload, key) events, in this order, in one round trip (an executemany of one
+        cached INSERT)."""
+        now = utcnow()
+        wrapped = [(CloudEvent.wrap(payload, source=self.source, subject=str(key)), key) for payload, key in events]
+        rows = [
+            {
+                "event_id": event.id,
+                "topic": event.type,
+                "key": str(key),
+                "payload": event.model_dump_json(exclude_none=True),
+                "created_at": now,
+            }
+            for event, key in wrapped
+        ]
+        await session.execute(self.table.insert(), rows)
+        return [event for event, _ in wrapped]
