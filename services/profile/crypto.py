@@ -4,40 +4,33 @@ A ciphertext reads `kid:base64(nonce || ciphertext+tag)`; the first configured k
 decrypts, so keys rotate by putting a new one first and re-encrypting at leisure. The column name is bound
 as associated data, so a KK ciphertext pasted into the NIK column does not decrypt.
 
-The blind index is HMAC-SHA256 over the digits. Selection must compute the same index to match exclusion
-lists, so `blind_index()` belongs in shared/ (it lives here until the lead moves it).
-
-Without configured keys (the embedded default) a key file is generated under var/ on first start: never
-a key in the source.
+The blind index (HMAC-SHA256 over the digits) is shared.blind_index: selection computes the same index to
+match exclusion lists. Without configured keys (the embedded default) a key file is generated under var/
+on first start (shared.blind_index.dev_keys): never a key in the source.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
-import json
-import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from services.profile.config import ProfileSettings
+from shared.blind_index import KeyConfigError, blind_index, dev_keys, index_key
 
-KEY_FILE = "profile-keys.json"
-
-
-class KeyConfigError(RuntimeError):
-    """The configured keys are missing or malformed; the service must not start."""
-
-
-def blind_index(key: bytes, value: str) -> str:
-    """Keyed hash (HMAC-SHA256, hex) of a NIK or KK: equal inputs match, the digits cannot be read back."""
-    return hmac.new(key, value.encode("ascii"), hashlib.sha256).hexdigest()
+__all__ = [
+    "Crypto",
+    "FieldCipher",
+    "KeyConfigError",
+    "blind_index",
+    "crypto_from_settings",
+    "mask_number",
+    "parse_keys",
+]
 
 
 def mask_number(value: str | None) -> str | None:
@@ -108,41 +101,12 @@ class Crypto:
         return blind_index(self.index_key, value)
 
 
-def _dev_key_file(var_dir: Path) -> dict[str, str]:
-    """Read var/profile-keys.json, creating it (0600, exclusive create) on first start."""
-    path = var_dir / KEY_FILE
-    if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        content = json.dumps(
-            {
-                "encryption_keys": f"dev{secrets.token_hex(3)}:{base64.b64encode(secrets.token_bytes(32)).decode()}",
-                "blind_index_key": base64.b64encode(secrets.token_bytes(32)).decode(),
-            }
-        )
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process won the race; read its keys
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(content)
-    data: dict[str, str] = json.loads(path.read_text())
-    return data
-
-
 def crypto_from_settings(settings: ProfileSettings) -> Crypto:
     enc = settings.encryption_keys.get_secret_value()
     idx = settings.blind_index_key.get_secret_value()
     if (not enc or not idx) and settings.require_keys:
         raise KeyConfigError("PROFILE_ENCRYPTION_KEYS and PROFILE_BLIND_INDEX_KEY are required")
-    if not enc or not idx:
-        dev = _dev_key_file(settings.var_dir)
-        enc = enc or dev["encryption_keys"]
-        idx = idx or dev["blind_index_key"]
-    try:
-        index_key = base64.b64decode(idx, validate=True)
-    except binascii.Error as exc:
-        raise KeyConfigError("PROFILE_BLIND_INDEX_KEY is not base64") from exc
-    if len(index_key) < 32:
-        raise KeyConfigError("PROFILE_BLIND_INDEX_KEY must be at least 32 bytes")
-    return Crypto(cipher=FieldCipher(parse_keys(enc)), index_key=index_key)
+    if not enc:
+        enc = dev_keys(settings.var_dir)["encryption_keys"]
+    key = index_key(idx, setting="PROFILE_BLIND_INDEX_KEY", require=settings.require_keys, var_dir=settings.var_dir)
+    return Crypto(cipher=FieldCipher(parse_keys(enc)), index_key=key)

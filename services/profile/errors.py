@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.profile.nik import Issue
 from shared.errors import Conflict, DomainError, NotFound, ServiceUnavailable
 from shared.i18n import Locale, Text
+from shared.nik import Issue
 
 
 class FieldRulesFailed(DomainError):

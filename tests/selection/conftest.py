@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from services.profile.crypto import blind_index
 from services.selection.config import SelectionSettings
 from services.selection.main import create_app
 from services.selection.models import Base, messaging
+from shared.blind_index import blind_index
 from shared.events.assessment import AssessmentCompleted
 from shared.events.envelope import CloudEvent, EventPayload
 from shared.events.profile import ProfileCompleted, ProfileIdentityRevoked

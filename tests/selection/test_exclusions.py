@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from services.profile.nik import parse_nik
 from services.selection.exclusions import nik_issue
 from services.selection.models import ExclusionEntry, ExclusionHit
 from services.selection.scheduler import purge_lists
+from shared.nik import parse_nik
 from tests.selection.conftest import enrol, index, nik_for, person
 
 CSV = {"Content-Type": "text/csv"}
