@@ -41,6 +41,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = declared = language = None
+        is_json = False
         for key, value in scope["headers"]:
             if key == b"x-request-id":
                 request_id = value[:100].decode("latin-1")
@@ -48,6 +49,8 @@ class RequestContextMiddleware:
                 declared = value
             elif key == b"accept-language":
                 language = value.decode("latin-1")
+            elif key == b"content-type":
+                is_json = b"json" in value
         request_id = request_id or uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
@@ -76,8 +79,21 @@ class RequestContextMiddleware:
             return message
 
         try:
-            if declared is not None and declared.isdigit() and int(declared) > limit:
+            if b"%00" in scope["query_string"] or "\x00" in scope["path"]:
+                # No text column takes a NUL character (PostgreSQL refuses it): refused here, for every route.
+                await _send_problem(send_wrapper, 422, "nul_character", "NUL character", _NUL, language)
+            elif declared is not None and declared.isdigit() and int(declared) > limit:
                 await _send_too_large(send_wrapper, language)
+            elif is_json and scope["method"] not in ("GET", "HEAD"):
+                # A JSON body is read whole by the app anyway: read it here (within the limit), refuse a NUL
+                # escaped in it (no text column takes one: PostgreSQL refuses it), then hand it on.
+                body = await _read_body(receive_wrapper)
+                if body is None:
+                    await _send_too_large(send_wrapper, language)
+                elif b"\\u0000" in body:
+                    await _send_problem(send_wrapper, 422, "nul_character", "NUL character", _NUL_IN_BODY, language)
+                else:
+                    await self.app(scope, _replay(body, receive), send_wrapper)
             elif declared is not None and declared.isdigit():
                 # The declared length is within the limit, and the server enforces it: no need to count.
                 await self.app(scope, receive, send_wrapper)
@@ -127,32 +143,73 @@ def allow_large_body(path_prefix: str, max_bytes: int) -> None:
     _LARGE_BODY_PATHS[path_prefix] = max_bytes
 
 
+_NUL = Text(
+    "Alamat permintaan memuat karakter NUL (%00), yang tidak diterima.",
+    "The request address contains a NUL character (%00), which is not accepted.",
+)
+
+
+_NUL_IN_BODY = Text(
+    "Isian memuat karakter NUL (\\u0000), yang tidak diterima.",
+    "The input contains a NUL character (\\u0000), which is not accepted.",
+)
+
+
 class _BodyTooLarge(Exception):
     pass
 
 
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None when it passes the size limit (`receive` raises _BodyTooLarge)."""
+    chunks: list[bytes] = []
+    try:
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+    except _BodyTooLarge:
+        return None
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive channel that gives `body` once, then whatever the client sends next (a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 async def _send_too_large(send: Send, accept_language: str | None) -> None:
-    locale = negotiate(accept_language)
+    await _send_problem(send, 413, "payload_too_large", "Payload too large", _TOO_LARGE, accept_language, close=True)
+
+
+async def _send_problem(
+    send: Send, status: int, code: str, title: str, detail: Text, accept_language: str | None, *, close: bool = False
+) -> None:
+    """A problem+json answer given before the request reaches the app (so nothing is read or stored)."""
     body = json.dumps(
         {
-            "type": "https://prakerja.example/problems/payload_too_large",
-            "title": "Payload too large",
-            "status": 413,
-            "code": "payload_too_large",
-            "detail": _TOO_LARGE.get(locale),
+            "type": f"https://prakerja.example/problems/{code}",
+            "title": title,
+            "status": status,
+            "code": code,
+            "detail": detail.get(negotiate(accept_language)),
         }
     ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

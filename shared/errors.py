@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.i18n import Locale, Text, negotiate
@@ -284,6 +285,24 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, status=exc.status_code, code=code, text=text, headers=getattr(exc, "headers", None))
 
 
+_NUL_IN_BODY = Text(
+    "Isian memuat karakter NUL (\\u0000), yang tidak dapat disimpan.",
+    "The input contains a NUL character (\\u0000), which cannot be stored.",
+)
+
+
+def _unstorable_character(exc: Exception) -> bool:
+    """PostgreSQL refused a character of the client's input (a NUL in a text value): the request's fault. The
+    request's transaction has rolled back, so nothing was stored."""
+    return isinstance(exc, DBAPIError) and "invalid byte sequence for encoding" in str(exc.orig)
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    if _unstorable_character(exc):
+        return problem(request, status=422, code="nul_character", text=_NUL_IN_BODY)
+    raise exc  # any other database error is a 5xx (a bug or an outage): the handler below
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem(
@@ -298,5 +317,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(FieldMessage, _on_field_message)
+    app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)

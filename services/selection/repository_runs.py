@@ -155,7 +155,7 @@ async def _write_bulk(
     sql = f"""INSERT INTO outbox (event_id, topic, key, payload, created_at, records)
 SELECT {row_id}, '{event_type}', :bulk_key,
   CASE WHEN d.selected THEN :bulk_selected ELSE :bulk_not_selected END
-    || {bulk.aggregate_sql(dialect, line, ":bulk_newline", "d.app")},
+    || {bulk.aggregate_sql(dialect, line, ":bulk_newline")},
   :created_at, count(*)
 FROM (
   SELECT substr({as_text("x.application_id")}, 1, {int(digits)}) AS chunk, {as_text("x.application_id")} AS app,

@@ -129,9 +129,10 @@ class BulkTemplate:
         return f" || {tab_param} || ".join(fields)
 
 
-def aggregate_sql(dialect: str, line_sql: str, newline_param: str, order_by: str) -> str:
-    """SQL aggregate joining a group's lines with newlines, in `order_by` order (on SQLite, in the order the
-    rows arrive: give it an ordered subquery)."""
+def aggregate_sql(dialect: str, line_sql: str, newline_param: str) -> str:
+    """SQL aggregate joining a group's lines with newlines, in the order the rows arrive (give it an ordered
+    subquery when order matters; within a bulk row of one event per person it does not, and an ORDER BY in
+    the aggregate would sort every group again)."""
     if dialect == "postgresql":
-        return f"string_agg({line_sql}, {newline_param} ORDER BY {order_by})"
+        return f"string_agg({line_sql}, {newline_param})"
     return f"group_concat({line_sql}, {newline_param})"

@@ -115,6 +115,14 @@ async def test_malformed_json_unknown_fields_wrong_types_oversized(client, ident
     assert r.status_code == 422
     r = await client.post("/v1/accounts", content=b"x" * 2_000_000, headers={"content-type": "application/json"})
     assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
+    # A NUL escaped in a JSON string is refused before the app reads it (PostgreSQL stores no NUL in text).
+    nul = b'{"full_name": "Siti\\u0000", "email": "nul@example.com", "password": "Pelatihan-Kerja-2026"}'
+    r = await client.post("/v1/accounts", content=nul, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["code"] == "nul_character" and "NUL" in r.json()["detail"]
+    r = await client.post(
+        "/v1/accounts", content=nul, headers={"content-type": "application/json", "accept-language": "en"}
+    )
+    assert r.json()["detail"] == "The input contains a NUL character (\\u0000), which is not accepted."
     assert await table_count(identity_url, "accounts") == 0
 
 

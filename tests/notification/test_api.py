@@ -153,6 +153,13 @@ async def test_ops_see_deliveries_and_applicants_do_not(client, issuer, clock):
     r = await client.get("/v1/deliveries", params={"status": "lost"}, headers=ops)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.status"
 
+    # A NUL character (PostgreSQL takes none in text) is refused before any route runs, on every service.
+    r = await client.get("/v1/deliveries", params={"template": "\x00welcome"}, headers=ops)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "nul_character" and "NUL" in r.json()["detail"]
+    r = await client.get("/v1/deliveries/%00", headers={**ops, "Accept-Language": "en"})
+    assert r.status_code == 422 and r.json()["detail"].startswith("The request address contains a NUL")
+
 
 async def test_openapi_documents_the_routes(client):
     spec = (await client.get("/openapi.json")).json()
