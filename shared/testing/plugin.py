@@ -70,6 +70,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         )
 
 
+def postgres_reachable() -> tuple[bool, str]:
+    """Whether the test PostgreSQL answers (probed once per session), and why not."""
+    return _postgres_reachable()
+
+
 @pytest.fixture(scope="session", params=backends())
 def db_backend(request: pytest.FixtureRequest) -> str:
     backend: str = request.param

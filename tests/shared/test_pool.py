@@ -3,6 +3,8 @@ dropped it; one back in the pool for moments is used without a check (a check co
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
@@ -10,14 +12,25 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared import db as shared_db
 from shared.db import Database
-from shared.testing.plugin import ServiceDatabases
+from shared.testing.plugin import ServiceDatabases, backends, postgres_reachable
 
 
 @pytest.fixture
-async def pg(service_databases: ServiceDatabases, db_backend: str):
-    if db_backend != "postgresql":
-        pytest.skip("the liveness check is for server connections (PostgreSQL)")
-    database = Database(await service_databases.get("identity", db_backend), pool_size=1)
+def postgresql() -> None:
+    """PostgreSQL only (SQLite has no server connection to lose): skipped, or failed under CI, like every
+    PostgreSQL test when the server is not reachable."""
+    if "postgresql" not in backends():
+        pytest.skip("PostgreSQL is not among TEST_BACKENDS")
+    ok, why = postgres_reachable()
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI and is not reachable: {why}")
+        pytest.skip(f"PostgreSQL not reachable ({why})")
+
+
+@pytest.fixture
+async def pg(postgresql: None, service_databases: ServiceDatabases):
+    database = Database(await service_databases.get("identity", "postgresql"), pool_size=1)
     yield database
     await database.dispose()
 
