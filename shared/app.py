@@ -15,7 +15,7 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import health
-from shared.errors import install_error_handlers
+from shared.errors import NUL_IN_INPUT, install_error_handlers
 from shared.i18n import Text, negotiate
 from shared.logging import request_id_var
 
@@ -91,7 +91,7 @@ class RequestContextMiddleware:
                 if body is None:
                     await _send_too_large(send_wrapper, language)
                 elif b"\\u0000" in body:
-                    await _send_problem(send_wrapper, 422, "nul_character", "NUL character", _NUL_IN_BODY, language)
+                    await _send_problem(send_wrapper, 422, "nul_character", "NUL character", NUL_IN_INPUT, language)
                 else:
                     await self.app(scope, _replay(body, receive), send_wrapper)
             elif declared is not None and declared.isdigit():
@@ -146,12 +146,6 @@ def allow_large_body(path_prefix: str, max_bytes: int) -> None:
 _NUL = Text(
     "Alamat permintaan memuat karakter NUL (%00), yang tidak diterima.",
     "The request address contains a NUL character (%00), which is not accepted.",
-)
-
-
-_NUL_IN_BODY = Text(
-    "Isian memuat karakter NUL (\\u0000), yang tidak diterima.",
-    "The input contains a NUL character (\\u0000), which is not accepted.",
 )
 
 

@@ -285,9 +285,9 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, status=exc.status_code, code=code, text=text, headers=getattr(exc, "headers", None))
 
 
-_NUL_IN_BODY = Text(
-    "Isian memuat karakter NUL (\\u0000), yang tidak dapat disimpan.",
-    "The input contains a NUL character (\\u0000), which cannot be stored.",
+NUL_IN_INPUT = Text(
+    "Isian memuat karakter NUL (\\u0000), yang tidak diterima.",
+    "The input contains a NUL character (\\u0000), which is not accepted.",
 )
 
 
@@ -299,7 +299,7 @@ def _unstorable_character(exc: Exception) -> bool:
 
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     if _unstorable_character(exc):
-        return problem(request, status=422, code="nul_character", text=_NUL_IN_BODY)
+        return problem(request, status=422, code="nul_character", text=NUL_IN_INPUT)
     raise exc  # any other database error is a 5xx (a bug or an outage): the handler below
 
 

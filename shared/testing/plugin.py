@@ -70,20 +70,20 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         )
 
 
-def postgres_reachable() -> tuple[bool, str]:
-    """Whether the test PostgreSQL answers (probed once per session), and why not."""
-    return _postgres_reachable()
+def require_postgresql() -> None:
+    """Skip the test when PostgreSQL is not reachable; under CI (CI=true) fail it instead."""
+    ok, why = _postgres_reachable()
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI and is not reachable: {why}")
+        pytest.skip(f"PostgreSQL not reachable ({why}); set TEST_POSTGRES_URL to run on it")
 
 
 @pytest.fixture(scope="session", params=backends())
 def db_backend(request: pytest.FixtureRequest) -> str:
     backend: str = request.param
     if backend == "postgresql":
-        ok, why = _postgres_reachable()
-        if not ok:
-            if os.environ.get("CI") == "true":
-                pytest.fail(f"PostgreSQL is required under CI and is not reachable: {why}")
-            pytest.skip(f"PostgreSQL not reachable ({why}); set TEST_POSTGRES_URL to run on it")
+        require_postgresql()
     return backend
 
 

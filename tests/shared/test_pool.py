@@ -3,8 +3,6 @@ dropped it; one back in the pool for moments is used without a check (a check co
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
@@ -12,20 +10,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared import db as shared_db
 from shared.db import Database
-from shared.testing.plugin import ServiceDatabases, backends, postgres_reachable
+from shared.testing.plugin import ServiceDatabases, backends, require_postgresql
 
 
 @pytest.fixture
 def postgresql() -> None:
-    """PostgreSQL only (SQLite has no server connection to lose): skipped, or failed under CI, like every
-    PostgreSQL test when the server is not reachable."""
+    """PostgreSQL only: SQLite has no server connection to lose."""
     if "postgresql" not in backends():
         pytest.skip("PostgreSQL is not among TEST_BACKENDS")
-    ok, why = postgres_reachable()
-    if not ok:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required under CI and is not reachable: {why}")
-        pytest.skip(f"PostgreSQL not reachable ({why})")
+    require_postgresql()
 
 
 @pytest.fixture
