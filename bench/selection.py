@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from services.selection import repository, runs
 from services.selection import repository_exclusions as excl_repo
 from services.selection.config import SelectionSettings
+from services.selection.lottery import lottery_number_sql
 from services.selection.models import messaging
 from services.selection.service import SOURCE, SelectionContext
 from shared.db import Database
@@ -79,8 +80,10 @@ def _data_sql(n: int, e: int) -> list[tuple[str, str]]:
         ),
         (
             "applications",
-            f"""INSERT INTO applications (id, batch_id, account_id, created_at)
-          SELECT md5('app' || i)::uuid, '{BATCH}', md5('acct' || i)::uuid, now()
+            # Each with the lottery number drawn at joining, from the batch's seed, as the service does.
+            f"""INSERT INTO applications (id, batch_id, account_id, created_at, lottery)
+          SELECT md5('app' || i)::uuid, '{BATCH}', md5('acct' || i)::uuid, now(),
+            {lottery_number_sql(f"(SELECT seed FROM batches WHERE id = '{BATCH}')", "md5('acct' || i)::uuid")}
           FROM generate_series(1::bigint, {n}) i""",
         ),
         (

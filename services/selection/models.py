@@ -129,6 +129,8 @@ class Application(Base):
     batch_id: Mapped[uuid.UUID] = mapped_column(GUID(), ForeignKey("batches.id"))
     account_id: Mapped[uuid.UUID] = mapped_column(GUID(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # lottery.lottery_number(batch seed, account id), computed when joining (the seed never changes).
+    lottery: Mapped[int] = mapped_column(BigInteger)
 
 
 class Decision(Base):

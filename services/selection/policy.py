@@ -5,7 +5,8 @@ the `policy_version` it is selected under. A policy version is immutable once pu
 applicants are prioritised means a new version, so an old batch's run can always be recomputed exactly.
 
 Selection order, under every version: priority tier (lower first), then the lottery key
-SHA-256(seed || account_id) ascending. Never first come, first served: the time of joining plays no part.
+SHA-256(seed || account_id) ascending by its first 8 bytes (lottery.lottery_number), then account id.
+Never first come, first served: the time of joining plays no part.
 """
 
 from __future__ import annotations

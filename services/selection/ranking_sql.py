@@ -3,15 +3,17 @@
 The query is a chain of CTEs ending in `ranked`, one row per application:
 
   cand        every application joined with the applicant projection, the exclusion hits of lists in force
-              and earlier recipients; `reasons` collects, as 'code,code,', every rule that fails on its own
-              (profile, test, KK link, age, student, earlier recipient, each exclusion category, pass mark),
-              in the order of reasons.REASONS; the lottery key of those with no reason (materialised once);
+              and earlier recipients; `failed` has a bit set for every rule that fails on its own (profile,
+              test, KK link, age, student, earlier recipient, each exclusion category, pass mark), bit k for
+              the k-th of those in the order of reasons.REASONS (integer arithmetic: building the reasons
+              text for a million rows here cost a second); the lottery number drawn at joining;
   kk_over     among those, the applications past `max_per_kk` within their family card, counting the
               KK's earlier recipients and then this batch's members in selection order (window function);
-  ordered     the remaining contenders' rank in selection order (tier, then lottery key), overall and
+  ordered     the remaining contenders' rank in selection order (tier, lottery number, account id), overall and
               within the province; with province quotas, each province's seats (largest remainder,
               proportional to its contenders);
-  ranked      every application once: chosen within the quota (or its province's seats), else why not.
+  ranked      every application once: chosen within the quota (or its province's seats), else why not
+              ('code,code,', spelled out from `failed` only for the applications that failed a rule).
 
 `decide` inserts `ranked` into decisions; `simulate` aggregates it. Both are the same SQL text, so a
 simulation shows exactly what deciding would do. Parameters are bound, never formatted in; only the
@@ -29,7 +31,6 @@ from typing import Any
 
 from sqlalchemy import Date, Float, Integer, String, TextClause, bindparam, text
 
-from services.selection.lottery import lottery_sql
 from services.selection.policy import AGE_BANDS, AgeBounds, Policy, Rules, born_on_or_before
 from services.selection.reasons import CATEGORIES
 from shared.db import GUID
@@ -116,7 +117,11 @@ def _exclusions_cte() -> str:
 
 def ranked_ctes(dialect: str, inputs: RankingInputs) -> str:
     """`WITH ... ranked AS (...)`: the CTE chain every run and simulation selects from."""
-    reasons = "\n      || ".join(f"CASE WHEN {cond} THEN '{code},' ELSE '' END" for code, cond in _base_rules())
+    rules = _base_rules()
+    failed = "\n      + ".join(f"CASE WHEN {cond} THEN {1 << k} ELSE 0 END" for k, (_code, cond) in enumerate(rules))
+    reasons = " || ".join(
+        f"CASE WHEN c.failed & {1 << k} <> 0 THEN '{code},' ELSE '' END" for k, (code, _) in enumerate(rules)
+    )
     order = "ORDER BY e.tier, e.lottery, e.account_id"
     if inputs.province_quotas:
         seats = """,
@@ -156,35 +161,32 @@ prior_kk AS (
   GROUP BY r.kk_hash
 ),
 cand AS MATERIALIZED (
-  SELECT b.*, CASE WHEN b.reasons = '' THEN {lottery_sql(dialect, ":seed", "b.account_id")} END AS lottery
-  FROM (
-    SELECT a.id AS application_id, a.account_id, p.nik_hash, p.kk_hash, p.sex, p.birth_date,
-      COALESCE(p.province_code, '') AS province,
-      {_tier_case(inputs.policy)} AS tier,
-      ({reasons}) AS reasons
-    FROM applications a
-    LEFT JOIN applicants p ON p.account_id = a.account_id
-    LEFT JOIN excl x ON x.nik_hash = p.nik_hash
-    LEFT JOIN prior_nik pn ON pn.nik_hash = p.nik_hash
-    WHERE a.batch_id = :batch_id
-  ) b
+  SELECT a.id AS application_id, a.account_id, a.lottery, p.nik_hash, p.kk_hash, p.sex, p.birth_date,
+    COALESCE(p.province_code, '') AS province,
+    {_tier_case(inputs.policy)} AS tier,
+    ({failed}) AS failed
+  FROM applications a
+  LEFT JOIN applicants p ON p.account_id = a.account_id
+  LEFT JOIN excl x ON x.nik_hash = p.nik_hash
+  LEFT JOIN prior_nik pn ON pn.nik_hash = p.nik_hash
+  WHERE a.batch_id = :batch_id
 ),
 kk_load AS (
   SELECT e.kk_hash, count(*) + COALESCE(max(pk.n), 0) AS load, COALESCE(max(pk.n), 0) AS prior
   FROM cand e LEFT JOIN prior_kk pk ON pk.kk_hash = e.kk_hash
-  WHERE e.reasons = ''
+  WHERE e.failed = 0
   GROUP BY e.kk_hash
 ),
 kk_over AS (
   SELECT q.application_id FROM (
     SELECT e.application_id, kl.prior + row_number() OVER (PARTITION BY e.kk_hash {order}) AS position
     FROM cand e JOIN kk_load kl ON kl.kk_hash = e.kk_hash
-    WHERE e.reasons = '' AND kl.load > :max_per_kk
+    WHERE e.failed = 0 AND kl.load > :max_per_kk
   ) q WHERE q.position > :max_per_kk
 ),
 contenders AS (
   SELECT e.* FROM cand e
-  WHERE e.reasons = '' AND NOT EXISTS (SELECT 1 FROM kk_over o WHERE o.application_id = e.application_id)
+  WHERE e.failed = 0 AND NOT EXISTS (SELECT 1 FROM kk_over o WHERE o.application_id = e.application_id)
 ){seats},
 ordered AS (
   SELECT {select("e")}, row_number() OVER ({order}) AS rank{prov_rank}
@@ -199,8 +201,8 @@ ranked AS (
   SELECT {select("e")}, NULL, 0, 'kk_quota_reached,'
   FROM cand e JOIN kk_over o ON o.application_id = e.application_id
   UNION ALL
-  SELECT {select("c")}, NULL, 0, c.reasons
-  FROM cand c WHERE c.reasons <> ''
+  SELECT {select("c")}, NULL, 0, {reasons}
+  FROM cand c WHERE c.failed <> 0
 )"""
 
 

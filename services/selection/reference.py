@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.selection.lottery import lottery_key
+from services.selection.lottery import lottery_number
 from services.selection.models import Applicant, Application, ExclusionHit, ExclusionList, Recipient
 from services.selection.policy import AgeBounds, tier_of
 from services.selection.ranking_sql import RankingInputs
@@ -98,9 +98,9 @@ def decide(
 ) -> list[Outcome]:
     reasons = {c.application_id: _base_reasons(c, inputs, prior_niks) for c in candidates}
     tiers = {c.application_id: tier_of(inputs.policy, c.employment_status) for c in candidates}
-    keys = {c.account_id: lottery_key(inputs.seed, c.account_id) for c in candidates}
+    keys = {c.account_id: lottery_number(inputs.seed, c.account_id) for c in candidates}
 
-    def order(c: Candidate) -> tuple[int, str, str]:
+    def order(c: Candidate) -> tuple[int, int, str]:
         return tiers[c.application_id], keys[c.account_id], str(c.account_id)
 
     eligible = sorted((c for c in candidates if not reasons[c.application_id]), key=order)

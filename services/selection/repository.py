@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.selection.lottery import lottery_number
 from services.selection.models import Applicant, Application, Batch, BatchLog, Decision, SelectionRun
 from shared.db import dialect_insert, utcnow
 
@@ -154,11 +155,18 @@ async def application(session: AsyncSession, batch_id: uuid.UUID, account_id: uu
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def add_application(session: AsyncSession, batch_id: uuid.UUID, account_id: uuid.UUID) -> bool:
-    """Insert unless the account already joined this batch (a concurrent twin request); True when new."""
+async def add_application(session: AsyncSession, batch: Batch, account_id: uuid.UUID) -> bool:
+    """Insert unless the account already joined this batch (a concurrent twin request); True when new. The
+    applicant's lottery number is drawn here, from the batch's seed (fixed before anyone could join)."""
     stmt = (
         dialect_insert(Application.__table__, dialect_of(session))
-        .values(id=uuid.uuid4(), batch_id=batch_id, account_id=account_id, created_at=utcnow())
+        .values(
+            id=uuid.uuid4(),
+            batch_id=batch.id,
+            account_id=account_id,
+            created_at=utcnow(),
+            lottery=lottery_number(batch.seed, account_id),
+        )
         .on_conflict_do_nothing()
     )
     return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]

@@ -176,8 +176,9 @@ class DecideAccepted(BaseModel):
 class RunOut(BaseModel):
     """A decide run: its inputs and result, enough for anyone to re-run and check it.
 
-    Selection order: tier (from the policy version), then lottery key SHA-256(seed || account_id), smallest
-    first. `result_hash` = SHA-256 of the selected account ids in that order, one per line.
+    Selection order: tier (from the policy version), then lottery key SHA-256(seed || account_id) by its first
+    8 bytes, smallest first, then account id. `result_hash` = SHA-256 of the selected account ids in that order,
+    one per line.
     """
 
     id: uuid.UUID

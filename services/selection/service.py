@@ -316,7 +316,7 @@ async def join(
     blocker = await join_blocker(session, batch, account_id, applicant, utcnow())
     if blocker is not None:
         raise blocker
-    created = await repository.add_application(session, batch.id, account_id)
+    created = await repository.add_application(session, batch, account_id)
     row = await repository.application(session, batch.id, account_id)
     assert row is not None
     return row, batch, created

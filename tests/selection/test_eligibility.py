@@ -81,8 +81,9 @@ async def test_every_rule_gives_its_reason(client, ops, ops2, app, issuer):
     unknown, untested = uuid.uuid4(), person(test_total=None)
     await enrol(app, untested)
     async with app.state.db.sessionmaker() as session, session.begin():
-        await repository.add_application(session, uuid.UUID(batch["id"]), unknown)
-        await repository.add_application(session, uuid.UUID(batch["id"]), untested.account_id)
+        row = await repository.batch(session, uuid.UUID(batch["id"]))
+        await repository.add_application(session, row, unknown)
+        await repository.add_application(session, row, untested.account_id)
 
     run = await close_and_decide(app, client, ops, batch["id"])
     by_account = await decisions(app, batch["id"])
@@ -139,10 +140,10 @@ async def test_a_family_card_gets_at_most_two_recipients_across_batches(client, 
     run = await close_and_decide(app, client, ops, second["id"])
     got = await decisions(app, second["id"])
     # One place left for the KK: it goes to the family member drawn first by the lottery.
-    from services.selection.lottery import lottery_key
+    from services.selection.lottery import lottery_number
 
     seed = run["seed"]
-    order = sorted(family, key=lambda p: lottery_key(seed, p.account_id))
+    order = sorted(family, key=lambda p: (lottery_number(seed, p.account_id), str(p.account_id)))
     assert [got[p.account_id].selected for p in order] == [True, False, False]
     assert [split_codes(got[p.account_id].reasons) for p in order[1:]] == [["kk_quota_reached"]] * 2
     await announce(client, ops2, second["id"])

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from services.selection import reference, repository, runs, service
+from services.selection.lottery import lottery_number
 from services.selection.models import (
     Applicant,
     Application,
@@ -112,7 +113,14 @@ async def load_population(app, population: dict) -> uuid.UUID:
                         test_total=p["score"],
                     )
                 )
-            session.add(Application(id=uuid.UUID(int=10_000 + i), batch_id=batch.id, account_id=account))
+            session.add(
+                Application(
+                    id=uuid.UUID(int=10_000 + i),
+                    batch_id=batch.id,
+                    account_id=account,
+                    lottery=lottery_number(population["seed"], account),
+                )
+            )
             if p["listed"]:
                 if p["listed"] not in lists:
                     row = ExclusionList(

@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from services.selection import reference, repository, runs
 from services.selection import repository_runs as runs_repo
-from services.selection.lottery import lottery_key
-from services.selection.models import Batch, Decision, Recipient, SelectionRun, messaging
+from services.selection.lottery import lottery_number
+from services.selection.models import Application, Batch, Decision, Recipient, SelectionRun, messaging
 from services.selection.policy import age_band, age_on
 from shared.events.envelope import CloudEvent, parse_data
 from shared.events.notification import NotificationRequested
@@ -54,14 +54,18 @@ async def test_decide_runs_in_the_background_and_records_what_it_did(client, ops
     assert hashlib.sha256(run["seed"].encode()).hexdigest() == run["seed_hash"]
     assert (await client.get(f"/v1/batches/{batch['id']}")).json()["state"] == "decided"
 
-    # Anyone can recompute the order from the seed: tier (all laid off here), then SHA-256(seed || account).
+    # Anyone can recompute the order from the seed: tier (all laid off here), then the lottery number (the first
+    # 64 bits of SHA-256(seed || account)), then the account id.
     async with app.state.db.sessionmaker() as session:
         rows = (
             (await session.execute(select(Decision).where(Decision.batch_id == uuid.UUID(batch["id"])))).scalars().all()
         )
         candidates, prior_niks, prior_kk = await reference.load(session, uuid.UUID(batch["id"]))
         stored_run = await repository.run_of(session, uuid.UUID(batch["id"]))
-    eligible = sorted((d for d in rows if d.rank is not None), key=lambda d: lottery_key(run["seed"], d.account_id))
+    eligible = sorted(
+        (d for d in rows if d.rank is not None),
+        key=lambda d: (lottery_number(run["seed"], d.account_id), str(d.account_id)),
+    )
     assert [d.selected for d in eligible] == [True] * 5 + [False] * 4
     outcomes = reference.decide(candidates, runs.inputs_of(stored_run), prior_niks, prior_kk)
     assert reference.result_hash(outcomes) == run["result_hash"]
@@ -143,6 +147,10 @@ async def test_same_seed_same_result_other_seed_other_result(client, ops, app, i
             await session.execute(delete(messaging.outbox))
             values = {"state": "closed"} | ({"seed": seed} if seed else {})
             await session.execute(update(Batch).where(Batch.id == bid).values(**values))
+            if seed:  # as if everyone had joined a batch drawn with this seed
+                joined = (await session.execute(select(Application).where(Application.batch_id == bid))).scalars()
+                for application in joined:
+                    application.lottery = lottery_number(seed, application.account_id)
             row = await repository.batch(session, bid)
             run, _ = await runs.start_decide(ctx, session, row, uuid.uuid4())
         await runs.resume(ctx, run.id)
