@@ -14,6 +14,13 @@ class Result:
     statuses: dict[int, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
 
+    def add(self, other: Result) -> None:
+        self.ok += other.ok
+        self.errors += other.errors
+        for status, n in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + n
+        self.latencies.extend(other.latencies)
+
     def rate(self, seconds: float) -> float:
         return self.ok / seconds
 

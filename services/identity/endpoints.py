@@ -124,9 +124,7 @@ async def me(request: Request) -> Response:
     summary="Register an applicant account",
     responses=problem_responses(errors.EmailTaken, TooManyRequests),
 )
-async def register(
-    body: AccountCreate, request: Request, session: SessionDep, ctx: IdentityDep, limiter: LimiterDep
-) -> Account:
+async def register(body: AccountCreate, request: Request, ctx: IdentityDep, limiter: LimiterDep) -> Account:
     """Creates an account pending e-mail confirmation and sends the confirmation e-mail (link valid 24 hours).
 
     The full name must be exactly as on the KTP: it cannot be changed afterwards.
@@ -134,7 +132,7 @@ async def register(
     await limiter.hit(f"register:ip:{client_ip(request)}", limit=ctx.settings.rate_register_per_ip, window_s=60)
     password_hash = await ctx.hashing.hash(body.password)  # before any query: no lock held while hashing
     row = await service.register(
-        ctx, session, full_name=body.full_name, email=body.email, password_hash=password_hash, locale=body.locale
+        ctx, full_name=body.full_name, email=body.email, password_hash=password_hash, locale=body.locale
     )
     return _account(row)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,13 @@ class Outbox:
     ) -> list[CloudEvent]:
         """Queue several (payload, key) events, in this order, in one round trip (an executemany of one
         cached INSERT)."""
+        wrapped, rows = self.rows(events)
+        await session.execute(self.table.insert(), rows)
+        return wrapped
+
+    def rows(self, events: list[tuple[EventPayload, uuid.UUID | str]]) -> tuple[list[CloudEvent], list[dict[str, Any]]]:
+        """The events wrapped in their envelopes, and the outbox rows that carry them (for a caller that
+        writes them in its own statement)."""
         now = utcnow()
         wrapped = [(CloudEvent.wrap(payload, source=self.source, subject=str(key)), key) for payload, key in events]
         rows = [
@@ -40,5 +48,4 @@ class Outbox:
             }
             for event, key in wrapped
         ]
-        await session.execute(self.table.insert(), rows)
-        return [event for event, _ in wrapped]
+        return [event for event, _ in wrapped], rows
