@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam
 
 from shared.db import Database, UTCDateTime, dialect_insert, utcnow
 from shared.errors import TooManyRequests
@@ -29,6 +29,16 @@ class RateLimiter:
     def __init__(self, db: Database, table: Table) -> None:
         self.db = db
         self.table = table
+        # Built once: one hit is then a cached statement and its parameters (building the upsert and its
+        # cache key on every call was most of a hit's cost).
+        t = table
+        upsert = dialect_insert(t, db.dialect).values(
+            bucket=bindparam("bucket"), window_start=bindparam("window_start"), hits=1
+        )
+        self._upsert = upsert.on_conflict_do_update(
+            index_elements=[t.c.bucket, t.c.window_start], set_={"hits": t.c.hits + 1}
+        ).returning(t.c.hits)
+        self._clear = t.delete().where(t.c.bucket == bindparam("bucket"), t.c.window_start < bindparam("window_start"))
 
     async def hit(
         self,
@@ -45,16 +55,12 @@ class RateLimiter:
         epoch = int(now.timestamp())
         start_ts = epoch - epoch % window_s
         window_start = datetime.fromtimestamp(start_ts, now.tzinfo)
-        t = self.table
-        upsert = dialect_insert(t, self.db.dialect).values(bucket=bucket, window_start=window_start, hits=1)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=[t.c.bucket, t.c.window_start], set_={"hits": t.c.hits + 1}
-        ).returning(t.c.hits)
+        params = {"bucket": bucket, "window_start": window_start}
         async with self.db.autocommit() as conn:  # the upsert is atomic on its own: one round trip
-            hits = (await conn.execute(upsert)).scalar_one()
+            hits = (await conn.execute(self._upsert, params)).scalar_one()
             if hits == 1:
                 # A new window: the bucket's older windows are dead weight, cleared once per window.
-                await conn.execute(t.delete().where(t.c.bucket == bucket, t.c.window_start < window_start))
+                await conn.execute(self._clear, params)
         if hits > limit:
             raise TooManyRequests(start_ts + window_s - epoch, message=message, code=code)
         return int(hits)
