@@ -51,6 +51,15 @@ class Policy:
     default_tier: int
     tier_labels: dict[int, Text]
 
+    def __post_init__(self) -> None:
+        # The ranking sorts on one integer, the tier in its top 7 bits above the lottery number's first 56
+        # (ranking_sql.draw_key): a tier takes a value from 0 to MAX_TIER.
+        for tier in (*self.tiers.values(), self.default_tier):
+            if not 0 <= tier <= MAX_TIER:
+                raise ValueError(f"policy {self.version}: tier {tier} outside 0..{MAX_TIER}")
+
+
+MAX_TIER = 127
 
 POLICIES: dict[str, Policy] = {
     "2026.1": Policy(

@@ -2,14 +2,17 @@
 
 The query is a chain of CTEs ending in `ranked`, one row per application:
 
-  cand        every application joined with the applicant projection, the exclusion hits of lists in force
-              and earlier recipients; `failed` has a bit set for every rule that fails on its own (profile,
-              test, KK link, age, student, earlier recipient, each exclusion category, pass mark), bit k for
-              the k-th of those in the order of reasons.REASONS (integer arithmetic: building the reasons
-              text for a million rows here cost a second); the lottery number drawn at joining;
-  kk_over     among those, the applications past `max_per_kk` within their family card, counting the
-              KK's earlier recipients and then this batch's members in selection order (window function);
-  ordered     the remaining contenders' rank in selection order (tier, lottery number, account id), overall and
+  excl        per NIK on a list in force or among an earlier batch's recipients, the bits of the rules that
+              puts it under (one lookup table for both sources);
+  cand        every application joined with the applicant projection and `excl`; `failed` has a bit set
+              for every rule that fails on its own (profile, test, KK link, age, student, earlier recipient,
+              each exclusion category, pass mark), bit k for the k-th of those in the order of
+              reasons.REASONS (integer arithmetic: building the reasons text for a million rows here cost a
+              second); the lottery number drawn at joining, and `draw`, the selection order in one integer;
+  kk          those that fail no rule, each marked `kk_over` when past `max_per_kk` within its family card,
+              counting the KK's earlier recipients and then this batch's members in selection order (one
+              window over the family cards: no count, join-back or anti-join);
+  ordered     the other contenders' rank in selection order (tier, lottery number, account id), overall and
               within the province; with province quotas, each province's seats (largest remainder,
               proportional to its contenders);
   ranked      every application once: chosen within the quota (or its province's seats), else why not
@@ -35,29 +38,33 @@ from services.selection.policy import AGE_BANDS, AgeBounds, Policy, Rules, born_
 from services.selection.reasons import CATEGORIES
 from shared.db import GUID
 
-# (reason code, SQL condition on the joined row) in the order of reasons.REASONS, up to the KK cap.
+# (reason code, SQL condition on the joined row or None) in the order of reasons.REASONS, up to the KK cap.
+# The exclusion lists and earlier recipients are looked up per NIK in `excl`, which gives each NIK its rules'
+# bits at once (a few hundred thousand rows); a rule with no condition here fails only through those bits.
 _PROFILE_INCOMPLETE = (
     "p.account_id IS NULL OR p.profile_completed_at IS NULL "
     "OR (p.identity_revoked_at IS NOT NULL AND p.identity_revoked_at >= p.profile_completed_at)"
 )
 
 
-def _category_flag(category: str) -> str:
-    return f"x.c_{category} = 1"
-
-
-def _base_rules() -> list[tuple[str, str]]:
-    excluded = [(reason, _category_flag(cat)) for cat, reason in CATEGORIES.items() if reason.startswith("excluded_")]
+def _base_rules() -> list[tuple[str, str | None]]:
+    excluded: list[tuple[str, str | None]] = [
+        (reason, None) for reason in CATEGORIES.values() if reason.startswith("excluded_")
+    ]
     return [
         ("profile_incomplete", _PROFILE_INCOMPLETE),
         ("test_incomplete", "p.test_total IS NULL"),
         ("kk_not_linked", "p.profile_completed_at IS NOT NULL AND p.kk_hash IS NULL"),
         ("age_out_of_range", "p.birth_date <= :oldest_excluded OR p.birth_date > :youngest_allowed"),
-        ("student", f"p.is_student OR {_category_flag('student')}"),
-        ("earlier_recipient", f"{_category_flag('earlier_recipient')} OR pn.nik_hash IS NOT NULL"),
+        ("student", "p.is_student"),  # and the students' list
+        ("earlier_recipient", None),  # the list of earlier recipients, and this programme's own
         *excluded,
         ("test_below_pass_mark", "p.test_total < :pass_mark"),
     ]
+
+
+def _bit(rules: list[tuple[str, str | None]], code: str) -> int:
+    return 1 << next(k for k, (c, _) in enumerate(rules) if c == code)
 
 
 @dataclass(frozen=True)
@@ -102,27 +109,52 @@ def _tier_case(policy: Policy) -> str:
     return f"CASE p.employment_status {whens} ELSE :default_tier END"
 
 
-def _exclusions_cte() -> str:
-    flags = ",\n    ".join(
-        f"max(CASE WHEN l.category = '{cat}' THEN 1 ELSE 0 END) AS c_{cat}" for cat in sorted(CATEGORIES)
-    )
+def draw_key(tier_sql: str, lottery_sql: str) -> str:
+    """One integer whose order is the selection order up to the lottery number's first 56 bits: the tier
+    (0..127) in the top bits, above the lottery number shifted into 0..2**56-1. Sorting a million rows on it
+    compares integers; sorting on (tier, lottery) compared the tier first, equal for nearly every pair, then
+    the lottery. Ties on it (equal tier and 56 bits) still go by the full lottery number, then account id."""
+    return f"(CAST({tier_sql} AS BIGINT) * 72057594037927936 + ({lottery_sql} >> 8) + 36028797018963968)"
+
+
+def _exclusions_cte(rules: list[tuple[str, str | None]]) -> str:
+    """Per NIK hash on a list in force or among an earlier batch's recipients: the bits of the rules that
+    puts it under (`mask`). The lists' hits and the recipients are one table, so each application is looked
+    up once; each bit is the max over the NIK's rows, so two lists for one rule set it once."""
+    by_bit: dict[int, list[str]] = {}
+    for category, reason in sorted(CATEGORIES.items()):
+        by_bit.setdefault(_bit(rules, reason), []).append(category)
+    prior_bit = _bit(rules, "earlier_recipient")
+    terms = []
+    for bit, categories in sorted(by_bit.items()):
+        names = ", ".join(f"'{c}'" for c in categories)
+        condition = f"h.category IN ({names})" + (" OR h.prior = 1" if bit == prior_bit else "")
+        terms.append(f"max(CASE WHEN {condition} THEN {bit} ELSE 0 END)")
+    mask = "\n      + ".join(terms)
     return f"""excl AS (
-  SELECT e.nik_hash,
-    {flags}
-  FROM exclusion_hits e
-  JOIN exclusion_lists l ON l.id = e.list_id AND l.status = 'active'
-  GROUP BY e.nik_hash
+  SELECT h.nik_hash,
+    {mask} AS mask
+  FROM (
+    SELECT e.nik_hash, l.category, 0 AS prior
+    FROM exclusion_hits e JOIN exclusion_lists l ON l.id = e.list_id AND l.status = 'active'
+    UNION ALL
+    SELECT r.nik_hash, NULL, 1 FROM recipients r WHERE r.batch_id <> :batch_id
+  ) h
+  GROUP BY h.nik_hash
 )"""
 
 
 def ranked_ctes(dialect: str, inputs: RankingInputs) -> str:
     """`WITH ... ranked AS (...)`: the CTE chain every run and simulation selects from."""
     rules = _base_rules()
-    failed = "\n      + ".join(f"CASE WHEN {cond} THEN {1 << k} ELSE 0 END" for k, (_code, cond) in enumerate(rules))
+    own = "\n      + ".join(
+        f"CASE WHEN {cond} THEN {1 << k} ELSE 0 END" for k, (_code, cond) in enumerate(rules) if cond is not None
+    )
+    failed = f"({own}) | COALESCE(x.mask, 0)"
     reasons = " || ".join(
         f"CASE WHEN c.failed & {1 << k} <> 0 THEN '{code},' ELSE '' END" for k, (code, _) in enumerate(rules)
     )
-    order = "ORDER BY e.tier, e.lottery, e.account_id"
+    order = "ORDER BY e.draw, e.lottery, e.account_id"
     if inputs.province_quotas:
         seats = """,
 prov AS (SELECT province, count(*) AS n FROM contenders GROUP BY province),
@@ -151,10 +183,7 @@ seats AS (
     def select(alias: str) -> str:
         return ", ".join(f"{alias}.{c}" for c in cols)
 
-    return f"""WITH {_exclusions_cte()},
-prior_nik AS (
-  SELECT DISTINCT r.nik_hash FROM recipients r WHERE r.batch_id <> :batch_id
-),
+    return f"""WITH {_exclusions_cte(rules)},
 prior_kk AS (
   SELECT r.kk_hash, count(*) AS n FROM recipients r
   WHERE r.batch_id <> :batch_id AND r.kk_hash IS NOT NULL
@@ -164,29 +193,23 @@ cand AS MATERIALIZED (
   SELECT a.id AS application_id, a.account_id, a.lottery, p.nik_hash, p.kk_hash, p.sex, p.birth_date,
     COALESCE(p.province_code, '') AS province,
     {_tier_case(inputs.policy)} AS tier,
+    {draw_key(_tier_case(inputs.policy), "a.lottery")} AS draw,
     ({failed}) AS failed
   FROM applications a
   LEFT JOIN applicants p ON p.account_id = a.account_id
   LEFT JOIN excl x ON x.nik_hash = p.nik_hash
-  LEFT JOIN prior_nik pn ON pn.nik_hash = p.nik_hash
   WHERE a.batch_id = :batch_id
 ),
-kk_load AS (
-  SELECT e.kk_hash, count(*) + COALESCE(max(pk.n), 0) AS load, COALESCE(max(pk.n), 0) AS prior
+kk AS MATERIALIZED (
+  SELECT e.*,
+    CASE WHEN e.kk_hash IS NOT NULL
+      AND COALESCE(pk.n, 0) + row_number() OVER (PARTITION BY e.kk_hash {order}) > :max_per_kk
+    THEN 1 ELSE 0 END AS kk_over
   FROM cand e LEFT JOIN prior_kk pk ON pk.kk_hash = e.kk_hash
   WHERE e.failed = 0
-  GROUP BY e.kk_hash
-),
-kk_over AS (
-  SELECT q.application_id FROM (
-    SELECT e.application_id, kl.prior + row_number() OVER (PARTITION BY e.kk_hash {order}) AS position
-    FROM cand e JOIN kk_load kl ON kl.kk_hash = e.kk_hash
-    WHERE e.failed = 0 AND kl.load > :max_per_kk
-  ) q WHERE q.position > :max_per_kk
 ),
 contenders AS (
-  SELECT e.* FROM cand e
-  WHERE e.failed = 0 AND NOT EXISTS (SELECT 1 FROM kk_over o WHERE o.application_id = e.application_id)
+  SELECT e.* FROM kk e WHERE e.kk_over = 0
 ){seats},
 ordered AS (
   SELECT {select("e")}, row_number() OVER ({order}) AS rank{prov_rank}
@@ -199,7 +222,7 @@ ranked AS (
   FROM ordered o {seats_join}
   UNION ALL
   SELECT {select("e")}, NULL, 0, 'kk_quota_reached,'
-  FROM cand e JOIN kk_over o ON o.application_id = e.application_id
+  FROM kk e WHERE e.kk_over = 1
   UNION ALL
   SELECT {select("c")}, NULL, 0, {reasons}
   FROM cand c WHERE c.failed <> 0
