@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, text
@@ -11,6 +12,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.selection.lottery import lottery_key, lottery_number, lottery_number_sql
 from services.selection.models import Application, Batch
+from services.selection.policy import MAX_TIER, Policy
+from services.selection.ranking_sql import draw_key
+from shared.i18n import Text
 from shared.testing.plugin import PG_URL, require_postgresql
 from tests.selection.conftest import enrol, join, open_batch, person
 
@@ -57,3 +61,27 @@ async def test_sql_twin_gives_the_same_numbers():
                 assert got == lottery_number(seed, account)
     finally:
         await engine.dispose()
+
+
+tiers = st.integers(min_value=0, max_value=MAX_TIER)
+numbers = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+
+
+@given(st.tuples(tiers, numbers), st.tuples(tiers, numbers))
+def test_draw_key_orders_as_tier_then_lottery_number(a, b):
+    """The ranking sorts on (draw key, lottery number, account id): that must be (tier, lottery number, account
+    id). Computed by SQLite's integer arithmetic, the same expression PostgreSQL runs."""
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    sql = f"SELECT {draw_key(':tier', ':lottery')}"
+    ka, kb = (conn.execute(sql, {"tier": t, "lottery": n}).fetchone()[0] for t, n in (a, b))
+    assert 0 <= ka < 2**63 and 0 <= kb < 2**63
+    assert ka <= kb if a <= b else ka >= kb  # never against the order; ties are broken by the lottery number
+    if a[0] != b[0] or (a[1] >> 8) != (b[1] >> 8):
+        assert (ka < kb) == (a < b)
+
+
+def test_policy_tiers_must_fit_the_draw_key():
+    with pytest.raises(ValueError, match="tier 128"):
+        Policy(version="x", title=Text("x", "x"), tiers={"laid_off": 128}, default_tier=1, tier_labels={})
