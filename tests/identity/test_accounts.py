@@ -56,7 +56,10 @@ async def test_duplicate_email_is_409_case_insensitive_and_reveals_nothing_more(
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["code"] == "email_taken"
     assert "Siti" not in r.text
+    # The refused registration wrote nothing: no account, no confirmation token, no event.
     assert await table_count(identity_url, "accounts") == 1
+    assert await table_count(identity_url, "email_tokens") == 1
+    assert await table_count(identity_url, "outbox") == 2
 
 
 @pytest.mark.parametrize(
@@ -198,3 +201,5 @@ async def test_concurrent_registrations_with_one_email_give_one_account_and_one_
     results = await asyncio.gather(*(register(client, email="kembar@example.com") for _ in range(4)))
     assert sorted(r.status_code for r in results) == [201, 409, 409, 409]
     assert await table_count(identity_url, "accounts") == 1
+    assert await table_count(identity_url, "email_tokens") == 1
+    assert await table_count(identity_url, "outbox") == 2
