@@ -59,6 +59,7 @@ _INSERT_TOKEN = insert(EmailToken)
 # PostgreSQL: the account, its confirmation token and both events in one statement (a data-modifying WITH),
 # all or none; run in autocommit it is a single round trip. The events need the account row to exist, so a
 # taken e-mail fails the whole statement on the unique index and nothing is written.
+_EVENT_COLUMNS = ("event_id", "topic", "key", "payload")
 _REGISTER_PG = text(
     """WITH account AS (
   INSERT INTO accounts (id, full_name, email, password_hash, status, roles, locale, created_at, failed_logins,
@@ -108,10 +109,12 @@ async def register(ctx: Identity, *, full_name: str, email: str, password_hash: 
     _, events = ctx.outbox.rows([(registered, account.id), (mail, account.id)])
     try:
         if ctx.db.dialect == "postgresql":
-            params = {**values, "token_id": token_row["id"], "purpose": CONFIRM, "token_hash": token_row["token_hash"]}
-            params["expires_at"] = token_row["expires_at"]
-            for i, row in enumerate(events):
-                params.update({f"{name}_{i}": row[name] for name in ("event_id", "topic", "key", "payload")})
+            params = {
+                **values,
+                "token_id": token_row["id"],
+                **{name: token_row[name] for name in ("purpose", "token_hash", "expires_at")},
+                **{f"{name}_{i}": row[name] for i, row in enumerate(events) for name in _EVENT_COLUMNS},
+            }
             async with ctx.db.autocommit() as conn:
                 await conn.execute(_REGISTER_PG, params)
         else:

@@ -42,6 +42,9 @@ class Rules(BaseModel):
         return self
 
 
+MAX_TIER = 127  # the ranking sorts on one integer with the tier in its top 7 bits (ranking_sql.draw_key)
+
+
 @dataclass(frozen=True)
 class Policy:
     version: str
@@ -52,14 +55,10 @@ class Policy:
     tier_labels: dict[int, Text]
 
     def __post_init__(self) -> None:
-        # The ranking sorts on one integer, the tier in its top 7 bits above the lottery number's first 56
-        # (ranking_sql.draw_key): a tier takes a value from 0 to MAX_TIER.
         for tier in (*self.tiers.values(), self.default_tier):
             if not 0 <= tier <= MAX_TIER:
                 raise ValueError(f"policy {self.version}: tier {tier} outside 0..{MAX_TIER}")
 
-
-MAX_TIER = 127
 
 POLICIES: dict[str, Policy] = {
     "2026.1": Policy(

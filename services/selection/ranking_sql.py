@@ -154,6 +154,7 @@ def ranked_ctes(dialect: str, inputs: RankingInputs) -> str:
     reasons = " || ".join(
         f"CASE WHEN c.failed & {1 << k} <> 0 THEN '{code},' ELSE '' END" for k, (code, _) in enumerate(rules)
     )
+    tier = _tier_case(inputs.policy)
     order = "ORDER BY e.draw, e.lottery, e.account_id"
     if inputs.province_quotas:
         seats = """,
@@ -192,8 +193,8 @@ prior_kk AS (
 cand AS MATERIALIZED (
   SELECT a.id AS application_id, a.account_id, a.lottery, p.nik_hash, p.kk_hash, p.sex, p.birth_date,
     COALESCE(p.province_code, '') AS province,
-    {_tier_case(inputs.policy)} AS tier,
-    {draw_key(_tier_case(inputs.policy), "a.lottery")} AS draw,
+    {tier} AS tier,
+    {draw_key(tier, "a.lottery")} AS draw,
     ({failed}) AS failed
   FROM applications a
   LEFT JOIN applicants p ON p.account_id = a.account_id
