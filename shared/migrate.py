@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
@@ -49,12 +51,23 @@ def upgrade(service: str, url: str | None = None, revision: str = "head") -> Non
     command.upgrade(alembic_config(service, url), revision)
 
 
+# Tables a service creates at run time as partitions of a declared table: `<table>_b<32 hex digits>`, one per
+# batch (selection's decisions on PostgreSQL). They are data, not schema: autogenerate leaves them alone.
+_PARTITION = re.compile(r"^[a-z_]+_b[0-9a-f]{32}$")
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's include_name: every table but the run-time partitions (their indexes follow their table)."""
+    return not (type_ == "table" and name is not None and _PARTITION.match(name))
+
+
 def _do_run(connection: Connection, metadata: MetaData) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.migrate import alembic_config, existing_services
+from shared.migrate import alembic_config, existing_services, include_name
 from shared.testing.plugin import ServiceDatabases
 
 
@@ -21,7 +21,7 @@ def _metadata(service: str):
 
 
 def _differences(connection, metadata) -> list:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
     return list(compare_metadata(context, metadata))
 
 

@@ -133,14 +133,25 @@ class Application(Base):
     lottery: Mapped[int] = mapped_column(BigInteger)
 
 
+def decisions_partition(batch_id: uuid.UUID | str) -> str:
+    """Name of a batch's partition of `decisions` on PostgreSQL: `decisions_b` and the batch id's 32 hex digits
+    (a name, never a value: it is built from a parsed UUID only)."""
+    return f"decisions_b{uuid.UUID(str(batch_id)).hex}"
+
+
 class Decision(Base):
     """The decision on one application, written set-based by the decide run (once: keyed by application).
 
     `reasons` lists failed rules as 'code,code,' ('' when selected). The blind indexes are kept for selected
     applicants only (the rest are NULL, which costs nothing).
+
+    On PostgreSQL the table is partitioned by batch: the decide run writes a batch's decisions into a new table
+    of their own, builds its primary key once they are all in (one sorted build instead of a million index
+    insertions) and attaches it as the batch's partition, all in its one transaction (repository_runs).
     """
 
     __tablename__ = "decisions"
+    __table_args__ = {"postgresql_partition_by": "LIST (batch_id)"}
 
     batch_id: Mapped[uuid.UUID] = mapped_column(GUID(), primary_key=True)
     application_id: Mapped[uuid.UUID] = mapped_column(GUID(), primary_key=True)

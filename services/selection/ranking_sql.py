@@ -117,20 +117,24 @@ def draw_key(tier_sql: str, lottery_sql: str) -> str:
     return f"(CAST({tier_sql} AS BIGINT) * 72057594037927936 + ({lottery_sql} >> 8) + 36028797018963968)"
 
 
-def _exclusions_cte(rules: list[tuple[str, str | None]]) -> str:
+def _exclusions_cte(rules: list[tuple[str, str | None]], dialect: str) -> str:
     """Per NIK hash on a list in force or among an earlier batch's recipients: the bits of the rules that
     puts it under (`mask`). The lists' hits and the recipients are one table, so each application is looked
-    up once; each bit is the max over the NIK's rows, so two lists for one rule set it once."""
+    up once. Each row gives one bit; PostgreSQL ORs them (bit_or: one aggregate per NIK); SQLite, which has
+    no bit_or, adds up the max of each bit (two lists for one rule set it once either way)."""
     by_bit: dict[int, list[str]] = {}
     for category, reason in sorted(CATEGORIES.items()):
         by_bit.setdefault(_bit(rules, reason), []).append(category)
     prior_bit = _bit(rules, "earlier_recipient")
-    terms = []
+    conditions = []
     for bit, categories in sorted(by_bit.items()):
         names = ", ".join(f"'{c}'" for c in categories)
-        condition = f"h.category IN ({names})" + (" OR h.prior = 1" if bit == prior_bit else "")
-        terms.append(f"max(CASE WHEN {condition} THEN {bit} ELSE 0 END)")
-    mask = "\n      + ".join(terms)
+        conditions.append((f"h.category IN ({names})" + (" OR h.prior = 1" if bit == prior_bit else ""), bit))
+    if dialect == "postgresql":
+        whens = "\n      ".join(f"WHEN {condition} THEN {bit}" for condition, bit in conditions)
+        mask = f"bit_or(CASE\n      {whens}\n      ELSE 0 END)"
+    else:
+        mask = "\n      + ".join(f"max(CASE WHEN {condition} THEN {bit} ELSE 0 END)" for condition, bit in conditions)
     return f"""excl AS (
   SELECT h.nik_hash,
     {mask} AS mask
@@ -184,7 +188,7 @@ seats AS (
     def select(alias: str) -> str:
         return ", ".join(f"{alias}.{c}" for c in cols)
 
-    return f"""WITH {_exclusions_cte(rules)},
+    return f"""WITH {_exclusions_cte(rules, dialect)},
 prior_kk AS (
   SELECT r.kk_hash, count(*) AS n FROM recipients r
   WHERE r.batch_id <> :batch_id AND r.kk_hash IS NOT NULL
@@ -250,13 +254,14 @@ def _bind(sql: str, inputs: RankingInputs) -> TextClause:
     return text(sql).bindparams(*present)
 
 
-def decide_statement(dialect: str, inputs: RankingInputs) -> TextClause:
-    """Insert every application's decision, in primary-key order. A plain INSERT (no ON CONFLICT: its
-    speculative insertion costs a fifth of the run): the decisions are written once, in the step's one
-    transaction under the run's row lock, and writing them again fails on the primary key."""
+def decide_statement(dialect: str, inputs: RankingInputs, table: str = "decisions") -> TextClause:
+    """Insert every application's decision into `table` (decisions, or on PostgreSQL the batch's new partition),
+    in primary-key order. A plain INSERT (no ON CONFLICT: its speculative insertion costs a fifth of the run):
+    the decisions are written once, in the step's one transaction under the run's row lock, and writing them
+    again fails (on the primary key, or on the partition that exists already)."""
     selected = "r.chosen = 1"
     sql = f"""{ranked_ctes(dialect, inputs)}
-INSERT INTO decisions (batch_id, application_id, account_id, selected, reasons, tier, rank, province_code,
+INSERT INTO {table} (batch_id, application_id, account_id, selected, reasons, tier, rank, province_code,
   nik_hash, kk_hash)
 SELECT :batch_id, r.application_id, r.account_id, {_bool(dialect, selected)}, r.reasons, r.tier, r.rank,
   NULLIF(r.province, ''),

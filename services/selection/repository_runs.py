@@ -26,6 +26,7 @@ from sqlalchemy import String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.selection.lottery import derived_uuid_sql
+from services.selection.models import decisions_partition
 from services.selection.ranking_sql import RankingInputs, decide_statement
 from services.selection.reasons import split_codes
 from services.selection.repository import dialect_of
@@ -39,11 +40,12 @@ _TYPES: dict[str, Any] = {"batch_id": GUID(), "lo": GUID(), "hi": GUID(), "creat
 
 
 async def tune_for_bulk(session: AsyncSession, work_mem: str) -> None:
-    """PostgreSQL, for this transaction: room for the sorts and CTEs in memory, no JIT (it spends seconds
+    """PostgreSQL, for this transaction: room for the sorts, CTEs and index builds in memory, no JIT (it spends seconds
     compiling these statements), and hash joins rather than merge joins (the planner cannot estimate CTE
     sizes and would sort a million rows to merge them)."""
     if dialect_of(session) == "postgresql":
         await session.execute(text("SELECT set_config('work_mem', :v, true)"), {"v": work_mem})
+        await session.execute(text("SELECT set_config('maintenance_work_mem', :v, true)"), {"v": work_mem})
         await session.execute(text("SET LOCAL jit = off"))
         await session.execute(text("SET LOCAL enable_mergejoin = off"))
 
@@ -57,8 +59,22 @@ async def _written(session: AsyncSession, result: Any) -> int:
 
 
 async def write_decisions(session: AsyncSession, inputs: RankingInputs) -> int:
+    """Every application's decision. On PostgreSQL into a new table that becomes the batch's partition of
+    `decisions`: created bare (with a CHECK on its batch, so attaching it needs no scan), filled in key order,
+    then given its primary key (one sorted build: a million separate index insertions cost twice as much)
+    and attached. Inside the step's transaction, so all of it happens or none; a second attempt fails on
+    the table that exists."""
     dialect = dialect_of(session)
-    return await _written(session, await session.execute(decide_statement(dialect, inputs), inputs.params()))
+    if dialect != "postgresql":
+        return await _written(session, await session.execute(decide_statement(dialect, inputs), inputs.params()))
+    batch = str(uuid.UUID(str(inputs.batch_id)))
+    name = decisions_partition(batch)
+    check = f"CONSTRAINT ck_{name} CHECK (batch_id = '{batch}')"
+    await session.execute(text(f"CREATE TABLE {name} (LIKE decisions INCLUDING DEFAULTS, {check})"))
+    written = await _written(session, await session.execute(decide_statement(dialect, inputs, name), inputs.params()))
+    await session.execute(text(f"ALTER TABLE {name} ADD CONSTRAINT pk_{name} PRIMARY KEY (batch_id, application_id)"))
+    await session.execute(text(f"ALTER TABLE decisions ATTACH PARTITION {name} FOR VALUES IN ('{batch}')"))
+    return written
 
 
 async def write_recipients(session: AsyncSession, batch_id: uuid.UUID) -> int:

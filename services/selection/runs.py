@@ -4,12 +4,15 @@ A run row records its inputs (seed, policy version, rules, quota, reference date
 moves through its steps, each one transaction that does its work and advances the state together:
 
   pending            -> decisions_written  every decision with its reasons, and the batch's recipients
-  decisions_written  -> events_written     one application.decided per decision, into the outbox
-  events_written     -> finished           counts, result hash, batch -> decided, batch.decided
+  decisions_written  -> finished           one application.decided per decision, into the outbox; counts,
+                                           result hash, batch -> decided, batch.decided
 
 If the process dies, the step in flight rolls back and the run resumes from its recorded state (at start-up,
-or when ops call decide again). The events step writes in parallel transactions, each ON CONFLICT DO NOTHING
-on its bulk rows, so running it again after a partial failure adds nothing twice.
+or when ops call decide again). The second step writes the events in parallel transactions, each ON CONFLICT
+DO NOTHING on its bulk rows, so running it again after a partial failure adds nothing twice; side by side
+with them it reads the counts and result hash (the decisions no longer change), then records those and
+moves the batch in its last transaction. (`events_written`, the state between the two in earlier versions,
+is still finished from if a run stands there.)
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from shared.events.selection import BatchDecided
 log = logging.getLogger("selection.runs")
 
 STEP_SECONDS = Histogram("selection_run_step_seconds", "Time of each decide step", ["step"])
-STEPS = ("pending", "decisions_written", "events_written", "finished")
+STEPS = ("pending", "decisions_written", "finished")
 
 
 def inputs_of(run: SelectionRun) -> RankingInputs:
@@ -87,8 +90,8 @@ async def start_decide(
 
 async def step(ctx: SelectionContext, run_id: uuid.UUID) -> str:
     """Do the run's next step; returns the state it reached. The state moves in the same transaction as the
-    step's writes (decisions), or right after them (events: written by parallel transactions, then marked;
-    the counts and result hash: read first, then recorded)."""
+    step's writes (decisions), or right after them (events: written by parallel transactions; the counts and
+    result hash: read meanwhile; then recorded with the state)."""
     async with ctx.db.sessionmaker() as session, session.begin():
         run = await repository.run_by_id(session, run_id)
         if run is None:
@@ -97,7 +100,11 @@ async def step(ctx: SelectionContext, run_id: uuid.UUID) -> str:
     summary: tuple[dict[str, Any], str] | None = None
     if state == "decisions_written":
         with STEP_SECONDS.labels(state).time():
-            await _write_events(ctx, run)
+            if ctx.db.dialect == "postgresql":
+                _, summary = await asyncio.gather(_write_events(ctx, run), _summarise(ctx, run.batch_id))
+            else:  # one writer at a time
+                await _write_events(ctx, run)
+                summary = await _summarise(ctx, run.batch_id)
     elif state == "events_written":
         with STEP_SECONDS.labels("summarise").time():
             summary = await _summarise(ctx, run.batch_id)
@@ -115,11 +122,9 @@ async def step(ctx: SelectionContext, run_id: uuid.UUID) -> str:
                 recipients = await runs_repo.write_recipients(session, run.batch_id) if written else 0
             log.info("run %s: %d decisions, %d recipients", run_id, written, recipients)
             run.state = "decisions_written"
-        elif state == "decisions_written":
-            run.state = "events_written"
-        elif state == "events_written":
+        elif state in ("decisions_written", "events_written"):
             assert summary is not None
-            with STEP_SECONDS.labels(state).time():
+            with STEP_SECONDS.labels("finish").time():
                 await _finish(ctx, session, run, *summary)
         run.last_error = None
         return run.state

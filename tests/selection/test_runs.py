@@ -9,13 +9,21 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from services.selection import reference, repository, runs
 from services.selection import repository_runs as runs_repo
 from services.selection.lottery import lottery_number
-from services.selection.models import Application, Batch, Decision, Recipient, SelectionRun, messaging
+from services.selection.models import (
+    Application,
+    Batch,
+    Decision,
+    Recipient,
+    SelectionRun,
+    decisions_partition,
+    messaging,
+)
 from services.selection.policy import age_band, age_on
 from shared.events.envelope import CloudEvent, parse_data
 from shared.events.notification import NotificationRequested
@@ -70,6 +78,17 @@ async def test_decide_runs_in_the_background_and_records_what_it_did(client, ops
     outcomes = reference.decide(candidates, runs.inputs_of(stored_run), prior_niks, prior_kk)
     assert reference.result_hash(outcomes) == run["result_hash"]
 
+    if app.state.db.dialect == "postgresql":  # the batch's decisions are a partition of their own, with its key
+        async with app.state.db.sessionmaker() as session:
+            attached = await session.execute(
+                text(
+                    "SELECT count(*) FROM pg_inherits h JOIN pg_index i ON i.indrelid = h.inhrelid AND i.indisprimary "
+                    "WHERE h.inhparent = 'decisions'::regclass AND h.inhrelid = to_regclass(:name)"
+                ),
+                {"name": decisions_partition(batch["id"])},
+            )
+            assert attached.scalar() == 1
+
     r = await client.post(f"/v1/batches/{batch['id']}/decide", headers=ops)
     assert r.status_code == 409 and r.json()["code"] == "decide_exists"
     [decided] = await outbox(app, "batch.decided")
@@ -116,8 +135,9 @@ async def test_a_run_that_dies_midway_resumes_without_doubles(client, ops, app, 
     assert public["state"] == "decisions_written" and public["last_error"] == "ConnectionError"
     monkeypatch.undo()
 
-    # The first step cannot write twice: its decisions are keyed by application.
-    with pytest.raises(IntegrityError):
+    # The first step cannot write twice: its decisions are keyed by application (and on PostgreSQL the
+    # batch's partition exists already).
+    with pytest.raises(DBAPIError):
         async with ctx.db.sessionmaker() as session, session.begin():
             await runs_repo.write_decisions(session, runs.inputs_of(run))
 
@@ -144,6 +164,8 @@ async def test_same_seed_same_result_other_seed_other_result(client, ops, app, i
         async with ctx.db.sessionmaker() as session, session.begin():
             for model in (Decision, Recipient, SelectionRun):
                 await session.execute(delete(model).where(model.batch_id == bid))
+            if ctx.db.dialect == "postgresql":  # the batch's partition goes too, as if never decided
+                await session.execute(text(f"DROP TABLE {decisions_partition(bid)}"))
             await session.execute(delete(messaging.outbox))
             values = {"state": "closed"} | ({"seed": seed} if seed else {})
             await session.execute(update(Batch).where(Batch.id == bid).values(**values))
