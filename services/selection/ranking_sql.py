@@ -18,9 +18,10 @@ The query is a chain of CTEs ending in `ranked`, one row per application:
   ranked      every application once: chosen within the quota (or its province's seats), else why not
               ('code,code,', spelled out from `failed` only for the applications that failed a rule).
 
-`decide` inserts `ranked` into decisions; `simulate` aggregates it. Both are the same SQL text, so a
-simulation shows exactly what deciding would do. Parameters are bound, never formatted in; only the
-dialect's spelling (hash function, booleans) and the tier table's length vary the text.
+`decide` inserts `ranked` into decisions; `simulate` aggregates it. Both are the same CTE chain (a
+simulation's rows also carry sex and birth date, which it breaks its shares down by), so a simulation shows
+exactly what deciding would do. Parameters are bound, never formatted in; only the dialect's spelling
+(hash function, booleans, the exclusion mask's aggregate) and the tier table's length vary the text.
 """
 
 # SQL text here is composed from constants and table names only; every value is a bound parameter.
@@ -148,8 +149,10 @@ def _exclusions_cte(rules: list[tuple[str, str | None]], dialect: str) -> str:
 )"""
 
 
-def ranked_ctes(dialect: str, inputs: RankingInputs) -> str:
-    """`WITH ... ranked AS (...)`: the CTE chain every run and simulation selects from."""
+def ranked_ctes(dialect: str, inputs: RankingInputs, *, profile: bool = False) -> str:
+    """`WITH ... ranked AS (...)`: the CTE chain every run and simulation selects from. With `profile`, the
+    rows also carry sex and birth date (what a simulation breaks its shares down by; a decide does not
+    write them, and carrying them through its sorts costs a tenth of a second a million rows)."""
     rules = _base_rules()
     own = "\n      + ".join(
         f"CASE WHEN {cond} THEN {1 << k} ELSE 0 END" for k, (_code, cond) in enumerate(rules) if cond is not None
@@ -183,7 +186,9 @@ seats AS (
     else:
         seats = prov_rank = seats_join = ""
         within = "o.rank <= :quota"
-    cols = ["application_id", "account_id", "nik_hash", "kk_hash", "sex", "birth_date", "province", "tier"]
+    shown = ["sex", "birth_date"] if profile else []
+    carried = " p.sex, p.birth_date," if profile else ""
+    cols = ["application_id", "account_id", "nik_hash", "kk_hash", *shown, "province", "tier"]
 
     def select(alias: str) -> str:
         return ", ".join(f"{alias}.{c}" for c in cols)
@@ -195,7 +200,7 @@ prior_kk AS (
   GROUP BY r.kk_hash
 ),
 cand AS MATERIALIZED (
-  SELECT a.id AS application_id, a.account_id, a.lottery, p.nik_hash, p.kk_hash, p.sex, p.birth_date,
+  SELECT a.id AS application_id, a.account_id, a.lottery, p.nik_hash, p.kk_hash,{carried}
     COALESCE(p.province_code, '') AS province,
     {tier} AS tier,
     {draw_key(tier, "a.lottery")} AS draw,
@@ -284,7 +289,7 @@ def _age_band_case() -> str:
 
 def simulate_statement(dialect: str, inputs: RankingInputs) -> TextClause:
     """The ranked rows aggregated by reasons, tier, province, sex and age band (a few thousand groups)."""
-    sql = f"""{ranked_ctes(dialect, inputs)}
+    sql = f"""{ranked_ctes(dialect, inputs, profile=True)}
 SELECT r.reasons, r.tier, r.province, r.sex, {_age_band_case()} AS age_band, r.chosen,
   count(*) AS n, max(CASE WHEN r.chosen = 1 THEN r.rank END) AS last_rank
 FROM ranked r
