@@ -4,10 +4,12 @@ entries, against a baseline measured in the same run, then the relay publishing 
 1. Data, generated in SQL (generate_series): applicants and applications, twelve exclusion lists, an earlier
    batch's recipients (so the earlier-recipient and per-KK rules have something to count). Exclusion entries
    are matched with applicants the way an import does it (timed and shown: that cost is paid per import).
-2. Baseline: one bare `INSERT ... SELECT` of the same million rows into a copy of the decisions table.
+2. Baseline: one bare `INSERT ... SELECT` of the same million rows into a copy of the decisions table (its
+   primary key included, as every table holding decisions has one).
 3. The decide run, exactly as the service runs it (runs.step): eligibility, KK cap, ranking and decisions
-   with their reasons, recipients; then the million application.decided outbox rows; then counts and hash.
-   Target: at most 60 s and within 3x of the baseline.
+   with their reasons (into the batch's new partition, its key built after), recipients; then the million
+   application.decided outbox rows, with the counts and result hash read beside them. Target: at most 60 s
+   and within 3x of the baseline.
 4. The outbox relay publishing those events to the real broker (Tansu): events/s, target >= 10,000/s.
 
 Sizes: BENCH_SELECTION_APPLICATIONS (1000000) and BENCH_SELECTION_EXCLUSIONS (10000000).
