@@ -22,6 +22,7 @@ import contextlib
 import logging
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -101,7 +102,7 @@ async def step(ctx: SelectionContext, run_id: uuid.UUID) -> str:
     if state == "decisions_written":
         with STEP_SECONDS.labels(state).time():
             if ctx.db.dialect == "postgresql":
-                _, summary = await asyncio.gather(_write_events(ctx, run), _summarise(ctx, run.batch_id))
+                _, summary = await _side_by_side(_write_events(ctx, run), _summarise(ctx, run.batch_id))
             else:  # one writer at a time
                 await _write_events(ctx, run)
                 summary = await _summarise(ctx, run.batch_id)
@@ -130,6 +131,20 @@ async def step(ctx: SelectionContext, run_id: uuid.UUID) -> str:
         return run.state
 
 
+async def _side_by_side(*work: Coroutine[Any, Any, Any]) -> list[Any]:
+    """Run `work` concurrently (each on its own connection) and return their results in order. When one
+    fails, the others are cancelled (their transactions roll back) before the first failure is raised, so a
+    failed step leaves nothing running behind it."""
+    tasks = [asyncio.ensure_future(w) for w in work]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 async def _write_events(ctx: SelectionContext, run: SelectionRun) -> None:
     """application.decided for every decision, as bulk outbox rows. On PostgreSQL, ranges of applications
     are written by parallel transactions (the JSON lines are CPU work, and there are two cores); a range
@@ -149,7 +164,7 @@ async def _write_events(ctx: SelectionContext, run: SelectionRun) -> None:
                 session, run.batch_id, number, card, run.decided_at, SOURCE, digits=digits, part=part, parts=parts
             )
 
-    written = sum(await asyncio.gather(*(write(part) for part in range(parts))))
+    written = sum(await _side_by_side(*(write(part) for part in range(parts))))
     log.info("run %s: %d application.decided events queued", run.id, written)
 
 
@@ -163,7 +178,7 @@ async def _summarise(ctx: SelectionContext, batch_id: uuid.UUID) -> tuple[dict[s
             return await reader(session, batch_id)
 
     if ctx.db.dialect == "postgresql":
-        counts, digest = await asyncio.gather(read(runs_repo.decision_counts), read(runs_repo.result_hash))
+        counts, digest = await _side_by_side(read(runs_repo.decision_counts), read(runs_repo.result_hash))
     else:
         counts, digest = await read(runs_repo.decision_counts), await read(runs_repo.result_hash)
     return counts, digest

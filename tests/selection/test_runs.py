@@ -3,6 +3,7 @@ eyes on the announcement and the notifications it requests."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from datetime import date, datetime
@@ -312,3 +313,26 @@ async def test_verify_run_recomputes_the_batch_and_notices_tampering(client, ops
         loser.selected, loser.reasons = True, ""
     assert await cli.verify_run(1) == 1
     assert await cli.verify_run(99) == 2
+
+
+async def test_work_side_by_side_stops_the_rest_when_one_part_fails():
+    stopped: list[str] = []
+
+    async def slow() -> str:
+        try:
+            await asyncio.sleep(30)
+            return "done"
+        finally:
+            stopped.append("slow")
+
+    async def broken() -> str:
+        await asyncio.sleep(0)
+        raise ConnectionError("database went away")
+
+    async def quick(value: int) -> int:
+        return value
+
+    assert await runs._side_by_side(quick(1), quick(2)) == [1, 2]
+    with pytest.raises(ConnectionError):
+        await asyncio.wait_for(runs._side_by_side(slow(), broken()), 5)
+    assert stopped == ["slow"]  # cancelled, not left running behind the failed step
