@@ -187,7 +187,7 @@ seats AS (
         seats = prov_rank = seats_join = ""
         within = "o.rank <= :quota"
     shown = ["sex", "birth_date"] if profile else []
-    carried = " p.sex, p.birth_date," if profile else ""
+    carried = "".join(f" p.{c}," for c in shown)
     cols = ["application_id", "account_id", "nik_hash", "kk_hash", *shown, "province", "tier"]
 
     def select(alias: str) -> str:
